@@ -1,0 +1,38 @@
+"""Streamed downloads into the cache: a temporary file, checked, then renamed."""
+
+import hashlib
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from aecli.errors import AecliError
+from aecli.fileio import atomic_path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: Path, sha256: str | None = None, hint: str = "") -> Path:
+    """Fetch `url` to `dest` unless a verified copy is there; nothing half-done is left."""
+    if dest.exists() and (sha256 is None or sha256_of(dest) == sha256):
+        return dest
+    try:
+        with atomic_path(dest) as tmp:
+            with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+                expected = response.headers.get("Content-Length")
+                shutil.copyfileobj(response, out, 1 << 20)
+            size = tmp.stat().st_size
+            if expected is not None and size != int(expected):
+                raise AecliError(f"download of {url} stopped after {size} of {expected} bytes; run the command again")
+            if sha256 is not None and sha256_of(tmp) != sha256:
+                raise AecliError(f"{url} does not match its known SHA-256; the file was discarded. {hint}".strip())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AecliError(f"cannot download {url} ({reason}). {hint}".strip()) from exc
+    return dest

@@ -1,0 +1,45 @@
+"""Classical convolutional autoencoder for faces: strided convs, a linear latent, MSE."""
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from aecli.models.base import Autoencoder, ModelConfig, flat_size
+
+STAGES = 4  # 64 -> 32 -> 16 -> 8 -> 4
+
+
+class AE(Autoencoder):
+    name = "ae"
+    default_latent_dim: ClassVar[int] = 128
+    default_width: ClassVar[int] = 32
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        if config.image_size % 2**STAGES:
+            raise ValueError(f"image size must be a multiple of {2**STAGES}")
+        widths = [config.width * 2**i for i in range(STAGES)]
+        down, channels = [], config.channels
+        for w in widths:
+            down += [nn.Conv2d(channels, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU()]
+            channels = w
+        side = config.image_size // 2**STAGES
+        features = flat_size(config, STAGES, widths[-1])
+        self.encoder = nn.Sequential(*down, nn.Flatten(), nn.Linear(features, config.latent_dim))
+        up = [nn.Linear(config.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (widths[-1], side, side))]
+        for w_in, w_out in zip(widths[::-1], widths[::-1][1:], strict=False):
+            up += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
+        up.append(nn.ConvTranspose2d(widths[0], config.channels, 4, stride=2, padding=1))
+        self.decoder = nn.Sequential(*up)
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(z)
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean squared error per image (over its pixels)."""
+        return F.mse_loss(self.reconstruct(x), x, reduction="none").flatten(1).mean(dim=1)

@@ -1,0 +1,76 @@
+"""Variational autoencoder: conv + pooling encoder, mu / log-variance heads, BCE + KL."""
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from aecli.models.base import Autoencoder, ModelConfig, bernoulli_nll, flat_size, gaussian_kl
+
+STAGES = 2  # two 2x poolings: 28 -> 14 -> 7
+
+
+def conv_pool_encoder(config: ModelConfig) -> nn.Sequential:
+    w = config.width
+    return nn.Sequential(
+        nn.Conv2d(config.channels, w, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(w, 2 * w, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+    )
+
+
+def transposed_decoder(config: ModelConfig) -> nn.Sequential:
+    w, side = config.width, config.image_size // 2**STAGES
+    return nn.Sequential(
+        nn.ReLU(),
+        nn.Unflatten(1, (2 * w, side, side)),
+        nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(w, config.channels, 4, stride=2, padding=1),
+    )
+
+
+class VAE(Autoencoder):
+    name = "vae"
+    variational = True
+    default_latent_dim: ClassVar[int] = 20
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        if config.image_size % 2**STAGES:
+            raise ValueError(f"image size must be a multiple of {2**STAGES}")
+        features = flat_size(config, STAGES, 2 * config.width)
+        extra = config.num_classes  # the one-hot label, for the conditional variant
+        self.encoder = conv_pool_encoder(config)
+        self.to_mu = nn.Linear(features + extra, config.latent_dim)
+        self.to_logvar = nn.Linear(features + extra, config.latent_dim)
+        self.from_latent = nn.Linear(config.latent_dim + extra, features)
+        self.decoder = transposed_decoder(config)
+
+    def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        onehot = self.one_hot(y)
+        return h if onehot is None else torch.cat([h, onehot], dim=1)
+
+    def encode_distribution(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self._with_label(self.encoder(x), y)
+        return self.to_mu(h), self.to_logvar(h)
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.encode_distribution(x, y)[0]
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decoder(self.from_latent(self._with_label(z, y)))
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Negative ELBO per image, in nats: BCE summed over pixels + KL."""
+        mu, logvar = self.encode_distribution(x, y)
+        z = self.reparameterize(mu, logvar)
+        return bernoulli_nll(self.decode_logits(z, y), x) + gaussian_kl(mu, logvar)

@@ -1,0 +1,266 @@
+"""The training loop. Reports progress through a callback and never prints."""
+
+import csv
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from aecli.checkpoint import load_checkpoint, load_trainer_state, new_run_dir, save_checkpoint, set_latest_run
+from aecli.data import Dataset, Split, load_dataset
+from aecli.device import resolve_device, seed_everything
+from aecli.errors import AecliError, TrainingInterrupted, UsageError
+from aecli.models import Autoencoder, create_model
+
+REPORT_EVERY = 10  # steps between progress reports (each one syncs with the device)
+FIXED_BINARIZATION_SEED = 12345
+
+
+@dataclass
+class TrainSettings:
+    model: str = "vae"
+    dataset: str | None = None  # None: the model's default dataset
+    data_dir: str | None = None
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    latent_dim: int | None = None
+    seed: int = 0
+    binarize: bool = False
+    image_size: int | None = None
+    crop: float | None = None
+    grey: bool = False
+
+
+@dataclass
+class Progress:
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    loss: float
+    images_per_second: float
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path
+    run_dir: Path
+    settings: TrainSettings
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+    train_images: int = 0
+
+
+def index_batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device) -> Iterator[torch.Tensor]:
+    order = torch.randperm(n, generator=generator).to(device)
+    return iter(order.split(batch_size))
+
+
+def as_input(images: torch.Tensor, binarize: bool, generator: torch.Generator | None = None) -> torch.Tensor:
+    """uint8 pixels to floats in [0, 1]; optionally a Bernoulli draw per pixel."""
+    x = images.float().div_(255)
+    if binarize:
+        noise = torch.rand(x.shape, generator=generator, device="cpu").to(x.device)
+        x = (noise < x).float()
+    return x
+
+
+def fixed_binarized(images: torch.Tensor) -> torch.Tensor:
+    """The same binarized test set every time, so NLL figures are comparable."""
+    generator = torch.Generator().manual_seed(FIXED_BINARIZATION_SEED)
+    return as_input(images.cpu(), True, generator).to(images.device)
+
+
+@torch.inference_mode()
+def mean_loss(model: Autoencoder, split: Split, batch_size: int, binarize: bool) -> float:
+    model.eval()
+    device = next(model.parameters()).device
+    images = split.images.to(device)
+    labels = split.labels.to(device) if split.labels is not None else None
+    x_all = fixed_binarized(images) if binarize else as_input(images, False)
+    total = torch.zeros((), device=device)
+    for start in range(0, len(images), batch_size):
+        y = labels[start : start + batch_size] if labels is not None else None
+        total += model.loss(x_all[start : start + batch_size], y).sum()
+    return total.item() / len(images)
+
+
+class _StopFlag:
+    """Turns SIGINT / SIGTERM into a flag the loop checks between steps."""
+
+    def __init__(self) -> None:
+        self.signal_name: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> "_StopFlag":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.signal_name = signal.Signals(signum).name
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _write_metrics(run_dir: Path, history: list[dict]) -> None:
+    from aecli.fileio import atomic_path
+
+    with atomic_path(run_dir / "metrics.csv") as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["epoch", "train_loss", "test_loss", "seconds"])
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def default_dataset(model_name: str) -> str:
+    return "lfw" if model_name == "ae" else "mnist"
+
+
+def dataset_options(settings: TrainSettings) -> dict:
+    return {"image_size": settings.image_size, "crop": settings.crop, "grey": settings.grey}
+
+
+def train(
+    settings: TrainSettings,
+    device: str = "auto",
+    out: Path | None = None,
+    resume: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train a model end to end: data, model, loop, a checkpoint after every epoch."""
+    from aecli.checkpoint import latest_run
+
+    torch_device = resolve_device(device)
+    start_state, history, prior = None, [], None
+    if resume:
+        run_dir = Path(out) if out is not None else latest_run(settings.model)
+        if run_dir is None:
+            raise AecliError(f"no earlier {settings.model} run to resume; drop --resume to start one")
+        prior = load_checkpoint(run_dir, settings.model, torch_device)
+        start_state = load_trainer_state(prior.path)
+        saved = prior.training
+        settings = TrainSettings(**{**saved, "epochs": settings.epochs, "model": settings.model})
+        history = list(prior.history)
+        run_dir = prior.path.parent
+    else:
+        run_dir = Path(out) if out is not None else new_run_dir(settings.model)
+        if out is not None and any(run_dir.glob("epoch-*")):
+            raise UsageError(f"{run_dir} already holds a run; add --resume to continue it or pick a new --out")
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+    settings.dataset = settings.dataset or default_dataset(settings.model)
+    seed_everything(settings.seed)
+    data = load_dataset(
+        settings.dataset, Path(settings.data_dir) if settings.data_dir else None, **dataset_options(settings)
+    )
+    for note in data.notes:
+        if on_note:
+            on_note(note)
+    if prior is not None:
+        model = prior.model
+    else:
+        model = create_model(
+            settings.model,
+            channels=data.spec.channels,
+            image_size=data.spec.image_size,
+            latent_dim=settings.latent_dim,
+            num_classes=data.spec.num_classes,
+        ).to(torch_device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    first_epoch = 1
+    if start_state is not None:
+        optimizer.load_state_dict(start_state["optimizer"])
+        torch.set_rng_state(start_state["rng"])
+        first_epoch = int(start_state["epochs_completed"]) + 1
+    if first_epoch > settings.epochs:
+        raise UsageError(f"{run_dir} already has {first_epoch - 1} epochs; pass a larger --epochs to train on")
+
+    result = TrainResult(
+        checkpoint=prior.path if prior else run_dir, run_dir=run_dir, settings=settings, history=history
+    )
+    train_split = data.train
+    images = train_split.images.to(torch_device)
+    labels = train_split.labels.to(torch_device) if train_split.labels is not None else None
+    steps = math.ceil(len(images) / settings.batch_size)
+    with _StopFlag() as stop:
+        for epoch in range(first_epoch, settings.epochs + 1):
+            generator = torch.Generator().manual_seed(settings.seed * 100_003 + epoch)
+            model.train()
+            started = time.perf_counter()
+            total = torch.zeros((), device=torch_device)
+            seen = 0
+            for step, index in enumerate(index_batches(len(images), settings.batch_size, generator, torch_device), 1):
+                x = as_input(images[index], settings.binarize, generator)
+                y = labels[index] if labels is not None else None
+                loss = model.loss(x, y).mean()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * len(index)
+                seen += len(index)
+                if stop.signal_name:
+                    raise TrainingInterrupted(_interrupted_message(stop.signal_name, settings, run_dir, epoch - 1))
+                if step % REPORT_EVERY == 0 or step == steps:
+                    running = total.item() / seen
+                    if not math.isfinite(running):
+                        raise AecliError(
+                            f"the loss became {running} in epoch {epoch}; the last good checkpoint is kept in "
+                            f"{run_dir}; try a lower --lr"
+                        )
+                    if on_progress:
+                        rate = seen / (time.perf_counter() - started)
+                        on_progress(Progress(epoch, settings.epochs, step, steps, running, rate))
+            seconds = time.perf_counter() - started
+            result.train_seconds += seconds
+            result.train_images += seen
+            test_loss = mean_loss(model, data.test, 512, settings.binarize)
+            history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": total.item() / seen,
+                    "test_loss": test_loss,
+                    "seconds": round(seconds, 3),
+                }
+            )
+            extras = compute_extras(model, data)
+            trainer_state = {
+                "optimizer": optimizer.state_dict(),
+                "rng": torch.get_rng_state(),
+                "epochs_completed": epoch,
+            }
+            training = {**asdict(settings), "epochs_completed": epoch}
+            result.checkpoint = save_checkpoint(run_dir, model, data.spec, training, history, extras, trainer_state)
+            set_latest_run(settings.model, run_dir)
+            _write_metrics(run_dir, history)
+            if stop.signal_name:
+                raise TrainingInterrupted(_interrupted_message(stop.signal_name, settings, run_dir, epoch))
+    from aecli.imaging import plot_losses
+
+    plot_losses(history, run_dir / "loss.png", title=f"{settings.model} on {settings.dataset}")
+    return result
+
+
+def _interrupted_message(signal_name: str, settings: TrainSettings, run_dir: Path, completed: int) -> str:
+    return (
+        f"training stopped by {signal_name} after {completed} complete epoch(s), saved in {run_dir}; "
+        f"continue with: aecli train {settings.model} --resume --out '{run_dir}' --epochs {settings.epochs}"
+    )
+
+
+def compute_extras(model: Autoencoder, data: Dataset) -> dict[str, torch.Tensor]:
+    """What later commands need from the data, stored with the checkpoint (ae only)."""
+    if model.variational:
+        return {}
+    from aecli.ops import latent_statistics
+
+    return latent_statistics(model, data)
