@@ -23,11 +23,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AecliError(f"cannot write {path}: {exc.strerror}; free some space or choose another folder") from exc
+        try:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise AecliError(f"cannot write {path}: {exc.strerror}; free some space or choose another folder") from exc
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -16,7 +16,7 @@ def train(
     data_dir: Path = typer.Option(None, "--data-dir", help="Read the dataset from local files instead of downloading."),
     epochs: int = typer.Option(20, min=1, help="Total epochs (with --resume: including those done)."),
     batch_size: int = typer.Option(128, min=1, help="Images per step."),
-    lr: float = typer.Option(1e-3, min=1e-8, max=10.0, help="Adam learning rate."),
+    lr: float = typer.Option(None, min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3)."),
     latent_dim: int = typer.Option(None, min=1, max=4096, help="Latent size (vae/cvae 20, ae 128)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
     seed: int = typer.Option(0, min=0, help="Random seed; the same seed repeats a CPU run exactly."),

@@ -15,6 +15,7 @@ class AE(Autoencoder):
     name = "ae"
     default_latent_dim: ClassVar[int] = 128
     default_width: ClassVar[int] = 32
+    default_lr: ClassVar[float] = 1e-3
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)

@@ -30,6 +30,7 @@ class Autoencoder(nn.Module, abc.ABC):
     conditional: ClassVar[bool] = False
     default_latent_dim: ClassVar[int] = 20
     default_width: ClassVar[int] = 16
+    default_lr: ClassVar[float] = 3e-3
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

@@ -1,0 +1,165 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import invoke
+from PIL import Image
+
+from aecli import __version__
+
+
+def test_help_lists_every_command_and_does_not_import_torch():
+    code = (
+        "import sys; from aecli.cli import app; from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(app, ['--help']); print(r.output); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for name in ("train", "reconstruct", "sample", "generate", "smile", "interpolate", "tsne", "eval"):
+        assert name in out
+    assert out.strip().endswith("False")
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def test_train_json_and_latest_pointer(isolated_home):
+    result = invoke("train", "vae", "--dataset", "digits", "--epochs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary) >= {
+        "checkpoint",
+        "model",
+        "dataset",
+        "epochs",
+        "train_loss",
+        "test_loss",
+        "seconds",
+        "images_per_second",
+    }
+    assert summary["epochs"] == 1 and summary["test_loss"] > 0
+    sampled = invoke("sample", "vae", "-n", "8", "-o", isolated_home / "s.npy")  # uses the newest run
+    assert sampled.exit_code == 0, sampled.output
+
+
+@pytest.fixture
+def ckpt(trained):
+    return lambda name="vae": ["--checkpoint", trained[name]]
+
+
+def test_sample_npy_and_png(tmp_path, ckpt):
+    result = invoke("sample", "vae", *ckpt(), "-n", "64", "--seed", "1", "-o", tmp_path / "s.npy")
+    assert result.exit_code == 0, result.output
+    array = np.load(tmp_path / "s.npy")
+    assert array.shape == (64, 1, 28, 28) and array.dtype == np.float32
+    assert array.min() >= 0 and array.max() <= 1
+    again = invoke("sample", "vae", *ckpt(), "-n", "64", "--seed", "1", "-o", tmp_path / "t.npy")
+    assert again.exit_code == 0 and np.array_equal(array, np.load(tmp_path / "t.npy"))
+    png = tmp_path / "dir with space é" / "s.png"
+    assert invoke("sample", "vae", *ckpt(), "-o", png).exit_code == 0
+    assert Image.open(png).size[0] > 28 * 8
+
+
+def test_reconstruct_test_images_and_own_input(tmp_path, ckpt):
+    result = invoke("reconstruct", "vae", *ckpt(), "-n", "10", "-o", tmp_path / "r.npy", "--json")
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "r.npy").shape == (10, 1, 28, 28)
+    assert 0 < json.loads(result.stdout)["mse"] < 0.2
+    Image.fromarray(np.full((50, 40, 3), 200, np.uint8)).save(tmp_path / "mine.jpg")
+    own = invoke("reconstruct", "vae", *ckpt(), "--input", tmp_path / "mine.jpg", "-o", tmp_path / "own.npy")
+    assert own.exit_code == 0, own.output
+    assert np.load(tmp_path / "own.npy").shape == (1, 1, 28, 28)
+    assert invoke("reconstruct", "vae", *ckpt(), "-o", tmp_path / "r.png").exit_code == 0
+
+
+def test_generate_digits_same_seed_same_style(tmp_path, ckpt):
+    one = invoke("generate", "cvae", *ckpt("cvae"), "--digit", "7", "-n", "5", "--seed", "3", "-o", tmp_path / "7.npy")
+    assert one.exit_code == 0, one.output
+    sevens = np.load(tmp_path / "7.npy")
+    assert sevens.shape == (5, 1, 28, 28) and 0 <= sevens.min() and sevens.max() <= 1
+    grid = invoke("generate", "cvae", *ckpt("cvae"), "-n", "5", "--seed", "3", "-o", tmp_path / "all.npy")
+    assert grid.exit_code == 0
+    rows = np.load(tmp_path / "all.npy").reshape(10, 5, 1, 28, 28)
+    assert np.allclose(rows[7], sevens, atol=1e-6)  # the same z for every digit
+    assert not np.allclose(rows[3], rows[7])
+    assert invoke("generate", "cvae", *ckpt("cvae"), "-o", tmp_path / "all.png").exit_code == 0
+
+
+@pytest.mark.parametrize("digit", ["10", "-1", "seven"])
+def test_generate_bad_digit_is_a_usage_error(tmp_path, ckpt, digit):
+    result = invoke("generate", "cvae", *ckpt("cvae"), "--digit", digit, "-o", tmp_path / "x.png")
+    assert result.exit_code == 2
+    assert "0-9 or all" in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_generate_needs_a_conditional_model(tmp_path, ckpt):
+    result = invoke("generate", "vae", *ckpt(), "-o", tmp_path / "x.png")
+    assert result.exit_code == 2 and "cvae" in result.stderr
+
+
+def test_interpolate_tsne_eval(tmp_path, ckpt):
+    assert invoke("interpolate", "cvae", *ckpt("cvae"), "-n", "6", "-o", tmp_path / "i.npy").exit_code == 0
+    assert np.load(tmp_path / "i.npy").shape == (6, 1, 28, 28)
+    tsne = invoke("tsne", "vae", *ckpt(), "-n", "200", "-o", tmp_path / "t.npy", "--json")
+    assert tsne.exit_code == 0, tsne.output
+    table = np.load(tmp_path / "t.npy")
+    assert table.shape == (200, 3) and set(np.unique(table[:, 2])) <= set(range(10))
+    assert 0 <= json.loads(tsne.stdout)["models"]["vae"]["knn_accuracy"] <= 1
+    result = invoke("eval", "vae", *ckpt(), "-k", "5", "--json")
+    metrics = json.loads(result.stdout)
+    assert metrics["iwae_nll"] <= metrics["neg_elbo"] + 1.0  # the IW bound is tighter
+    assert metrics["psnr_db"] > 5
+
+
+def test_tsne_compares_two_models(tmp_path, trained, monkeypatch):
+    from aecli.checkpoint import set_latest_run
+
+    set_latest_run("vae", trained["vae"])
+    set_latest_run("cvae", trained["cvae"])
+    result = invoke("tsne", "vae", "cvae", "-n", "150", "-o", tmp_path / "c.png", "--json")
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["models"]) == {"vae", "cvae"}
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+
+
+ERROR_CASES = [
+    (["sample", "gan"], 2, "unknown model"),
+    (["sample", "vae"], 1, "aecli train vae"),
+    (["sample", "vae", "-o", "x.gif"], 2, ".png, .npy"),
+    (["train", "vae", "--epochs", "0"], 2, "epochs"),
+    (["train", "vae", "--dataset", "cifar"], 2, "unknown dataset"),
+    (["train", "vae", "--device", "tpu"], 2, "choose one of"),
+    (["train", "vae", "--lr", "-1"], 2, "lr"),
+    (["sample", "vae", "--checkpoint", "/nonexistent/ckpt"], 1, "does not exist"),
+    (["reconstruct", "vae", "-n", "0"], 2, "-n"),
+]
+
+
+@pytest.mark.parametrize("args, code, message", ERROR_CASES)
+def test_errors_are_one_clear_line(args, code, message):
+    result = invoke(*args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_checkpoint_of_another_model(trained):
+    result = invoke("sample", "cvae", "--checkpoint", trained["vae"])
+    assert result.exit_code == 1 and "holds a vae model, not cvae" in result.stderr
+
+
+def test_output_folder_that_cannot_exist(tmp_path, ckpt):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = invoke("sample", "vae", *ckpt(), "-o", blocker / "s.png")
+    assert result.exit_code == 1 and "choose another -o" in result.stderr
+
+
+def test_debug_shows_the_traceback(monkeypatch):
+    monkeypatch.setenv("AECLI_DEBUG", "1")
+    result = invoke("sample", "vae")
+    assert result.exit_code != 0 and result.exception is not None

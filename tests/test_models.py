@@ -1,0 +1,53 @@
+import pytest
+import torch
+from torch.nn import functional as F
+
+from aecli.errors import UsageError
+from aecli.models import MODELS, create_model
+
+
+def build(name):
+    if name == "ae":
+        return create_model(name, channels=3, image_size=64, latent_dim=16)
+    return create_model(name, num_classes=10)
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_shapes_and_ranges(name):
+    model = build(name)
+    c, s = model.config.channels, model.config.image_size
+    x, y = torch.rand(5, c, s, s), torch.randint(10, (5,))
+    z = model.encode(x, y)
+    assert z.shape == (5, model.config.latent_dim)
+    out = model.decode(z, y)
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    loss = model.loss(x, y)
+    assert loss.shape == (5,) and torch.isfinite(loss).all() and (loss > 0).all()
+
+
+def test_vae_loss_is_bce_plus_kl_in_nats():
+    model = create_model("vae").eval()
+    x = torch.rand(3, 1, 28, 28)
+    torch.manual_seed(1)
+    loss = model.loss(x)
+    torch.manual_seed(1)
+    mu, logvar = model.encode_distribution(x)
+    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    bce = F.binary_cross_entropy(torch.sigmoid(model.decode_logits(z)), x, reduction="none").sum((1, 2, 3))
+    kl = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp(), dim=1)
+    assert torch.allclose(loss, bce + kl, rtol=1e-4)
+
+
+def test_cvae_decoder_depends_on_the_label():
+    model = create_model("cvae", num_classes=10)
+    z = torch.randn(1, 20)
+    assert not torch.allclose(model.decode(z, torch.tensor([3])), model.decode(z, torch.tensor([7])))
+
+
+def test_create_model_defaults_and_errors():
+    assert create_model("vae", latent_dim=None).config.latent_dim == 20
+    assert create_model("ae", image_size=64).config.latent_dim == 128
+    with pytest.raises(UsageError, match="class labels"):
+        create_model("cvae", num_classes=0)
+    with pytest.raises(UsageError, match="image-size"):
+        create_model("ae", image_size=40)
