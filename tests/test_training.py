@@ -35,16 +35,15 @@ def test_same_seed_same_weights_and_resume_matches_uninterrupted(tmp_path):
     assert all(torch.equal(whole[key], split[key]) for key in whole)
 
 
-def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path):
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    from aecli.models.vae import VAE
+
     train(TrainSettings(model="vae", dataset="digits", epochs=1), device="cpu", out=tmp_path / "run")
     good = weights(tmp_path / "run")
+    finite_loss = VAE.loss
+    monkeypatch.setattr(VAE, "loss", lambda self, x, y=None: finite_loss(self, x, y) * float("nan"))
     with pytest.raises(AecliError, match="lower --lr"):
-        train(
-            TrainSettings(model="vae", dataset="digits", epochs=2, lr=1e6),
-            device="cpu",
-            out=tmp_path / "run",
-            resume=True,
-        )
+        train(TrainSettings(model="vae", epochs=2), device="cpu", out=tmp_path / "run", resume=True)
     kept = load_checkpoint(tmp_path / "run")
     assert kept.training["epochs_completed"] == 1
     assert all(torch.equal(good[k], v) for k, v in weights(tmp_path / "run").items())
