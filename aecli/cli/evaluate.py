@@ -13,6 +13,7 @@ from aecli.cli.app import (
     command,
     emit,
     load_model,
+    say,
     test_data,
 )
 
@@ -33,6 +34,14 @@ def evaluate(
     data = test_data(ckpt, data_dir)
     metrics = {"model": model, "checkpoint": str(ckpt.path), "dataset": data.spec.name}
     metrics.update(run(ckpt.model, data.test, binarized=bool(ckpt.training.get("binarize")), k=samples))
+    if ckpt.model.conditional:
+        from aecli.classifier import generated_accuracy, load_or_train_classifier
+
+        classifier, classifier_accuracy = load_or_train_classifier(data, on_note=say)
+        per_digit = generated_accuracy(ckpt.model, classifier)
+        metrics["classifier_test_accuracy"] = classifier_accuracy
+        metrics["generated_accuracy"] = {str(d): acc for d, acc in per_digit.items()}
+        metrics["generated_accuracy_min"] = min(per_digit.values())
     if as_json:
         emit(metrics, True)
     else:

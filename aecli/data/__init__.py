@@ -37,3 +37,19 @@ def load_for_checkpoint(training: dict, data_dir: Path | None = None) -> Dataset
     folder = data_dir if data_dir is not None else training.get("data_dir")
     options = {key: training.get(key) for key in ("image_size", "crop", "grey")}
     return load_dataset(training.get("dataset", "mnist"), Path(folder) if folder else None, **options)
+
+
+@DATASETS.register("lfw")
+def _lfw(data_dir: Path | None, image_size=None, crop=None, grey=False, **options) -> Dataset:
+    from aecli.data.lfw import load_lfw
+
+    return load_lfw(data_dir, image_size, crop, grey)
+
+
+@DATASETS.register("lfw-mini")
+def _lfw_mini(data_dir: Path | None, image_size=None, **options) -> Dataset:
+    if data_dir is not None:
+        raise UsageError("lfw-mini ships with scikit-image; drop --data-dir or use --dataset lfw")
+    from aecli.data.lfw import load_lfw_mini
+
+    return load_lfw_mini(image_size)
