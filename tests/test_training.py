@@ -25,14 +25,30 @@ def test_loss_goes_down_and_files_are_written(tmp_path):
     assert [p.name for p in (tmp_path / "run").glob("epoch-*")] == ["epoch-0003"]
 
 
+def interrupt_at(epoch_to_stop: int):
+    """A progress callback that sends SIGINT to this process once, early in that epoch."""
+    sent = []
+
+    def callback(progress):
+        if progress.epoch == epoch_to_stop and not sent:
+            sent.append(progress)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return callback
+
+
 def test_same_seed_same_weights_and_resume_matches_uninterrupted(tmp_path):
-    settings = dict(model="vae", dataset="digits", seed=7)
-    train(TrainSettings(**settings, epochs=2), device="cpu", out=tmp_path / "whole")
-    train(TrainSettings(**settings, epochs=1), device="cpu", out=tmp_path / "split")
-    resumed = train(TrainSettings(**settings, epochs=2), device="cpu", out=tmp_path / "split", resume=True)
-    assert [row["epoch"] for row in resumed.history] == [1, 2]
+    settings = dict(model="vae", dataset="digits", seed=7, epochs=3)
+    train(TrainSettings(**settings), device="cpu", out=tmp_path / "whole")
+    with pytest.raises(TrainingInterrupted):
+        train(TrainSettings(**settings), device="cpu", out=tmp_path / "split", on_progress=interrupt_at(2))
+    resumed = train(TrainSettings(**settings), device="cpu", out=tmp_path / "split", resume=True)
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3]
     whole, split = weights(tmp_path / "whole"), weights(tmp_path / "split")
     assert all(torch.equal(whole[key], split[key]) for key in whole)
+    train(TrainSettings(**settings), device="cpu", out=tmp_path / "again")
+    again = weights(tmp_path / "again")
+    assert all(torch.equal(whole[key], again[key]) for key in whole)
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, monkeypatch):
@@ -50,20 +66,13 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, mo
 
 
 def test_sigint_saves_the_last_epoch_and_says_how_to_resume(tmp_path):
-    progress_seen = []
-
-    def interrupt_in_epoch_two(progress):
-        if progress.epoch == 2 and not progress_seen:
-            progress_seen.append(progress)
-            os.kill(os.getpid(), signal.SIGINT)
-
     assert threading.current_thread() is threading.main_thread()
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
         train(
             TrainSettings(model="vae", dataset="digits", epochs=3),
             device="cpu",
             out=tmp_path / "run",
-            on_progress=interrupt_in_epoch_two,
+            on_progress=interrupt_at(2),
         )
     assert "1 complete epoch" in str(info.value)
     config = json.loads((load_checkpoint(tmp_path / "run").path / "config.json").read_text())
