@@ -168,11 +168,8 @@ def train(
         settings = TrainSettings(**saved)
         history = list(prior.history)
         run_dir = prior.path.parent
-    else:
-        run_dir = Path(out) if out is not None else new_run_dir(settings.model)
-        if out is not None and any(run_dir.glob("epoch-*")):
-            raise UsageError(f"{run_dir} already holds a run; add --resume to continue it or pick a new --out")
-        run_dir.mkdir(parents=True, exist_ok=True)
+    elif out is not None and any(Path(out).glob("epoch-*")):
+        raise UsageError(f"{out} already holds a run; add --resume to continue it or pick a new --out")
 
     settings.dataset = settings.dataset or default_dataset(settings.model)
     seed_everything(settings.seed)
@@ -194,6 +191,9 @@ def train(
         ).to(torch_device)
     if settings.lr is None:
         settings.lr = type(model).default_lr
+    if prior is None:  # created only now, so a bad dataset or option leaves no empty run behind
+        run_dir = Path(out) if out is not None else new_run_dir(settings.model)
+        run_dir.mkdir(parents=True, exist_ok=True)
     memory_format = preferred_memory_format(torch_device)
     model.to(memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)

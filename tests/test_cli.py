@@ -126,27 +126,6 @@ def test_tsne_compares_two_models(tmp_path, trained, monkeypatch):
     assert (tmp_path / "c.png").stat().st_size > 10_000
 
 
-ERROR_CASES = [
-    (["sample", "gan"], 2, "unknown model"),
-    (["sample", "vae"], 1, "aecli train vae"),
-    (["sample", "vae", "-o", "x.gif"], 2, ".png, .npy"),
-    (["train", "vae", "--epochs", "0"], 2, "epochs"),
-    (["train", "vae", "--dataset", "cifar"], 2, "unknown dataset"),
-    (["train", "vae", "--device", "tpu"], 2, "choose one of"),
-    (["train", "vae", "--lr", "-1"], 2, "lr"),
-    (["sample", "vae", "--checkpoint", "/nonexistent/ckpt"], 1, "does not exist"),
-    (["reconstruct", "vae", "-n", "0"], 2, "-n"),
-]
-
-
-@pytest.mark.parametrize("args, code, message", ERROR_CASES)
-def test_errors_are_one_clear_line(args, code, message):
-    result = invoke(*args)
-    assert result.exit_code == code, result.output
-    assert message in result.output
-    assert "Traceback" not in result.output
-
-
 def test_checkpoint_of_another_model(trained):
     result = invoke("sample", "cvae", "--checkpoint", trained["vae"])
     assert result.exit_code == 1 and "holds a vae model, not cvae" in result.stderr

@@ -1,0 +1,40 @@
+"""Helpers shared by the benchmark scripts."""
+
+import os
+import time
+from pathlib import Path
+
+MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+def mnist_folder() -> Path | None:
+    folder = Path(os.environ.get("AECLI_BENCH_MNIST", MNIST))
+    if (folder / "train-images-idx3-ubyte.gz").is_file():
+        print(f"# real MNIST from {folder}")
+        return folder
+    print(f"# no MNIST at {folder} (set AECLI_BENCH_MNIST); using the bundled digits instead")
+    return None
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    cells = [
+        [
+            f"{c:.3g}" if isinstance(c, float) and abs(c) < 1e4 else (f"{c:,.0f}" if isinstance(c, float) else str(c))
+            for c in row
+        ]
+        for row in rows
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)) + " |"]
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + " |" for r in cells]
+    return "\n".join(lines)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

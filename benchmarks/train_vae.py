@@ -1,0 +1,125 @@
+"""Training throughput: aecli's VAE against the usual way of writing it, same run, same data.
+
+The baseline is the plain PyTorch-examples style: torchvision MNIST with ToTensor, a DataLoader
+(batch 128, shuffled), the conv+pool VAE with 32 and 64 channels, Adam 1e-3, fp32 eager.
+aecli trains through its own `train()`, exactly as `aecli train vae` does.
+
+Run: python benchmarks/train_vae.py [--epochs N]
+"""
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from common import Timer, mnist_folder, table
+from torch import nn
+from torch.nn import functional as F
+
+
+class BaselineVAE(nn.Module):
+    def __init__(self, latent: int = 20):
+        super().__init__()
+        self.enc = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
+        self.mu, self.logvar = nn.Linear(64 * 49, latent), nn.Linear(64 * 49, latent)
+        self.fc = nn.Linear(latent, 64 * 49)
+        self.dec = nn.Sequential(
+            nn.ReLU(),
+            nn.Unflatten(1, (64, 7, 7)),
+            nn.ConvTranspose2d(64, 32, 4, 2, 1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(32, 1, 4, 2, 1),
+        )
+
+    def loss(self, x):
+        h = self.enc(x)
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        bce = F.binary_cross_entropy_with_logits(self.dec(self.fc(z)), x, reduction="sum")
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return (bce + kl) / len(x)
+
+
+def baseline(root: Path, epochs: int) -> dict:
+    from torchvision import datasets, transforms
+
+    torch.manual_seed(0)
+    train = datasets.MNIST(root, train=True, download=True, transform=transforms.ToTensor())
+    test = datasets.MNIST(root, train=False, download=True, transform=transforms.ToTensor())
+    loader = torch.utils.data.DataLoader(train, batch_size=128, shuffle=True)
+    model = BaselineVAE()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    seconds = 0.0
+    for _ in range(epochs):
+        model.train()
+        with Timer() as t:
+            for x, _ in loader:
+                loss = model.loss(x)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        seconds += t.seconds
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for x, _ in torch.utils.data.DataLoader(test, batch_size=512):
+            total += model.loss(x).item() * len(x)
+    return {"images_per_second": len(train) * epochs / seconds, "test_loss": total / len(test), "seconds": seconds}
+
+
+def aecli_run(folder: Path | None, epochs: int, out: Path) -> dict:
+    from aecli.training import TrainSettings, train
+
+    settings = TrainSettings(
+        model="vae", dataset="mnist" if folder else "digits", data_dir=str(folder) if folder else None, epochs=epochs
+    )
+    result = train(settings, device="cpu", out=out)
+    return {
+        "images_per_second": result.train_images / result.train_seconds,
+        "test_loss": result.history[-1]["test_loss"],
+        "seconds": result.train_seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=1)
+    args = parser.parse_args()
+    folder = mnist_folder()
+    if folder is None:
+        raise SystemExit("the baseline reads MNIST through torchvision: set AECLI_BENCH_MNIST")
+    work = Path(tempfile.mkdtemp(prefix="aecli-bench-"))
+    os.environ["AECLI_HOME"] = str(work / "home")
+    raw = work / "tv" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for item in folder.glob("*.gz"):
+        shutil.copy(item, raw / item.name)
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epoch(s) each")
+    base = baseline(work / "tv", args.epochs)
+    ours = aecli_run(folder, args.epochs, work / "run")
+    rows = [
+        ["baseline (DataLoader, 32/64 ch, fp32)", base["images_per_second"], base["test_loss"], base["seconds"], 1.0],
+        [
+            "aecli train vae",
+            ours["images_per_second"],
+            ours["test_loss"],
+            ours["seconds"],
+            ours["images_per_second"] / base["images_per_second"],
+        ],
+    ]
+    print(table(["run", "images/s", f"test -ELBO after {args.epochs} ep (nats)", "train seconds", "speed-up"], rows))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

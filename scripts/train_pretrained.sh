@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Rebuild the small vae and cvae checkpoints bundled in aecli/pretrained/ from real MNIST.
+# Usage: scripts/train_pretrained.sh [MNIST_FOLDER]   (default: ../shared/data/mnist)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+mnist=${1:-$here/../shared/data/mnist}
+export AECLI_HOME=$(mktemp -d)
+for spec in "vae 20" "cvae 10"; do
+  set -- $spec
+  aecli train "$1" --data-dir "$mnist" --epochs "$2" --seed 0 --json
+  run=$(cat "$AECLI_HOME/runs/$1/latest")
+  python - "$run" "$here/aecli/pretrained/$1" <<'PY'
+import json, shutil, sys
+from pathlib import Path
+run, dest = Path(sys.argv[1]), Path(sys.argv[2])
+ckpt = run / (run / "latest").read_text().strip()
+dest.mkdir(parents=True, exist_ok=True)
+config = json.loads((ckpt / "config.json").read_text())
+config["training"]["data_dir"] = None  # a user's machine reads MNIST from its own cache
+(dest / "config.json").write_text(json.dumps(config, indent=2))
+shutil.copy(ckpt / "model.safetensors", dest / "model.safetensors")
+print("bundled", dest)
+PY
+done
