@@ -99,6 +99,10 @@ def save_checkpoint(
     tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
     for key, value in (extras or {}).items():
         tensors[EXTRA_PREFIX + key] = value.detach().cpu().contiguous()
+    for stale in run_dir.glob(".epoch-*"):  # left by a run killed while writing
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in run_dir.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=".epoch-", dir=run_dir))
         try:

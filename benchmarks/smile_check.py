@@ -8,10 +8,8 @@ Run: aecli smile ae -n 16 --steps 5 -o smile.npy && python benchmarks/smile_chec
 """
 
 import sys
-from pathlib import Path
 
 import numpy as np
-
 from common import MNIST, table
 
 FACES = MNIST.parent / "lfw" / "lfw_faces_gray64.npz"
