@@ -90,11 +90,7 @@ def interpolate(model: Autoencoder, pair: torch.Tensor, labels: torch.Tensor | N
     if labels is None:
         return decode(model, path)
     onehots = torch.nn.functional.one_hot(labels, model.config.num_classes).float()
-    mixed = (1 - t) * onehots[0] + t * onehots[1]
-    model.eval()
-    with torch.inference_mode():
-        h = torch.cat([path, mixed], dim=1).to(_device(model))
-        return torch.sigmoid(model.decoder(model.from_latent(h))).float().cpu()
+    return decode(model, path, (1 - t) * onehots[0] + t * onehots[1])
 
 
 def latent_statistics(model: Autoencoder, data: Dataset) -> dict[str, torch.Tensor]:

@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 mnist=${1:-$here/../shared/data/mnist}
-export AECLI_HOME=$(mktemp -d)
+export AECLI_HOME=${AECLI_HOME:-$(mktemp -d)}
 for spec in "vae 20" "cvae 10"; do
   set -- $spec
   aecli train "$1" --data-dir "$mnist" --epochs "$2" --seed 0 --json

@@ -60,6 +60,8 @@ class Autoencoder(nn.Module, abc.ABC):
             return None
         if y is None:
             raise ValueError(f"{self.name} needs class labels")
+        if y.is_floating_point():  # already one-hot, or a blend of labels
+            return y
         return F.one_hot(y, self.config.num_classes).float()
 
 
