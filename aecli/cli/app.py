@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: `aecli --help` in a tenth of a second, not half
 )
 
 MODEL_HELP = "Model name: ae, vae or cvae."
