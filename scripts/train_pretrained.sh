@@ -18,7 +18,7 @@ dest.mkdir(parents=True, exist_ok=True)
 config = json.loads((ckpt / "config.json").read_text())
 config["training"]["data_dir"] = None  # a user's machine reads MNIST from its own cache
 (dest / "config.json").write_text(json.dumps(config, indent=2))
-shutil.copy(ckpt / "model.safetensors", dest / "model.safetensors")
+shutil.copyfile(ckpt / "model.safetensors", dest / "model.safetensors")
 print("bundled", dest)
 PY
 done

@@ -142,3 +142,13 @@ def test_debug_shows_the_traceback(monkeypatch):
     monkeypatch.setenv("AECLI_DEBUG", "1")
     result = invoke("sample", "vae")
     assert result.exit_code != 0 and result.exception is not None
+
+
+@pytest.mark.parametrize("model", ["vae", "cvae"])
+def test_bundled_model_is_used_when_none_is_trained(tmp_path, model):
+    result = invoke("sample", model, "-n", "100", "--seed", "0", "-o", tmp_path / "s.npy")
+    assert result.exit_code == 0, result.output
+    assert "bundled" in result.stderr
+    images = np.load(tmp_path / "s.npy")
+    assert images.shape == (100, 1, 28, 28)
+    assert 0.05 < images.mean() < 0.25  # digit-like: mostly dark background, some ink

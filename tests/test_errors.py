@@ -12,7 +12,7 @@ CASES = [
     (["eval", "gan"], 2, "unknown model"),
     (["frobnicate"], 2, "No such command"),
     (["train"], 2, "Missing argument"),
-    (["sample", "vae"], 1, "aecli train vae"),
+    (["sample", "ae", "-o", T + "/s.png"], 1, "aecli train ae"),
     (["sample", "vae", "-o", "x.gif"], 2, ".png, .npy"),
     (["train", "vae", "--epochs", "0"], 2, "--epochs"),
     (["train", "vae", "--epochs", "abc"], 2, "--epochs"),
