@@ -140,7 +140,7 @@ def test_output_folder_that_cannot_exist(tmp_path, ckpt):
 
 def test_debug_shows_the_traceback(monkeypatch):
     monkeypatch.setenv("AECLI_DEBUG", "1")
-    result = invoke("sample", "vae")
+    result = invoke("sample", "ae")  # no trained ae and none bundled
     assert result.exit_code != 0 and result.exception is not None
 
 
