@@ -8,7 +8,7 @@ import torch
 from aecli.data import Split
 from aecli.models import Autoencoder
 from aecli.models.base import bernoulli_nll, log_normal
-from aecli.ops import latent_codes, reconstruct
+from aecli.ops import as_float, latent_codes, reconstruct
 from aecli.training import as_input, fixed_binarized, mean_loss
 
 
@@ -38,7 +38,7 @@ def evaluate(model: Autoencoder, test: Split, binarized: bool = False, k: int = 
     device = next(model.parameters()).device
     labels = test.labels if model.conditional else None
     recon = reconstruct(model, test.images, labels)
-    target = as_input(test.images, False)
+    target = as_float(test.images)
     mse = torch.mean((recon - target) ** 2).item()
     metrics = {"test_images": len(test), "mse": mse, "psnr_db": 10 * math.log10(1.0 / max(mse, 1e-12))}
     if not model.variational:

@@ -18,7 +18,8 @@ def _device(model: Autoencoder) -> torch.device:
 
 
 def as_float(images: torch.Tensor) -> torch.Tensor:
-    return images.float().div(255)
+    """uint8 pixels (the only kind a Split holds) to a new float tensor in [0, 1]."""
+    return images.float().div_(255)
 
 
 @torch.inference_mode()

@@ -16,6 +16,7 @@ from aecli.data import Dataset, Split, load_dataset
 from aecli.device import resolve_device, seed_everything
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
 from aecli.models import Autoencoder, create_model
+from aecli.ops import as_float
 
 REPORT_EVERY = 10  # steps between progress reports (each one syncs with the device)
 FIXED_BINARIZATION_SEED = 12345
@@ -64,7 +65,7 @@ def index_batches(n: int, batch_size: int, generator: torch.Generator, device: t
 
 def as_input(images: torch.Tensor, binarize: bool, generator: torch.Generator | None = None) -> torch.Tensor:
     """uint8 pixels to floats in [0, 1]; optionally a Bernoulli draw per pixel."""
-    x = images.float().div_(255)
+    x = as_float(images)
     if binarize:
         noise = torch.rand(x.shape, generator=generator, device="cpu").to(x.device)
         x = (noise < x).float()
