@@ -18,7 +18,7 @@ import torch
 from aecli import __version__
 from aecli.data.base import DataSpec
 from aecli.errors import AecliError
-from aecli.fileio import write_text_atomic
+from aecli.fileio import save_tensors, write_failure, write_text_atomic
 from aecli.models import Autoencoder, ModelConfig, create_model
 from aecli.paths import model_home
 
@@ -83,8 +83,6 @@ def save_checkpoint(
     trainer_state: dict | None = None,
 ) -> Path:
     """Write epoch-NNNN/ atomically, point the run's `latest` at it, drop older epochs."""
-    from safetensors.torch import save_file
-
     epoch = int(training["epochs_completed"])
     final = run_dir / f"epoch-{epoch:04d}"
     config = {
@@ -106,7 +104,7 @@ def save_checkpoint(
     try:
         tmp = Path(tempfile.mkdtemp(prefix=".epoch-", dir=run_dir))
         try:
-            save_file(tensors, tmp / WEIGHTS)
+            save_tensors(tensors, tmp / WEIGHTS)
             if trainer_state is not None:
                 torch.save(trainer_state, tmp / TRAINER)
             (tmp / CONFIG).write_text(json.dumps(config, indent=2), encoding="utf-8")
@@ -120,9 +118,7 @@ def save_checkpoint(
             shutil.rmtree(tmp, ignore_errors=True)
         write_text_atomic(run_dir / POINTER, final.name + "\n")
     except OSError as exc:
-        raise AecliError(
-            f"cannot write a checkpoint in {run_dir}: {exc.strerror}; free space or set AECLI_HOME"
-        ) from exc
+        raise AecliError(write_failure(run_dir, exc) + " (or set AECLI_HOME)") from exc
     for old in run_dir.glob("epoch-*"):
         if old != final:
             shutil.rmtree(old, ignore_errors=True)

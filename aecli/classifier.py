@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from aecli.data import Dataset, Split
-from aecli.fileio import atomic_path
+from aecli.fileio import atomic_path, save_tensors
 from aecli.paths import data_cache
 
 EPOCHS = 3
@@ -78,7 +78,7 @@ def train_classifier(data: Dataset, on_note: Callable[[str], None] | None = None
 def load_or_train_classifier(data: Dataset, on_note: Callable[[str], None] | None = None) -> tuple[nn.Module, float]:
     """The cached classifier for this exact training split, trained first if needed."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
     spec = data.spec
     path = data_cache() / "classifiers" / f"{spec.name}-{fingerprint(data.train)}.safetensors"
@@ -90,7 +90,7 @@ def load_or_train_classifier(data: Dataset, on_note: Callable[[str], None] | Non
             on_note(f"Training a digit classifier to judge generated images (once; cached in {path.parent})")
         model = train_classifier(data, on_note)
         with atomic_path(path) as tmp:
-            save_file({k: v.contiguous() for k, v in model.state_dict().items()}, tmp)
+            save_tensors({k: v.contiguous() for k, v in model.state_dict().items()}, tmp)
     return model.eval(), accuracy(model, data.test)
 
 

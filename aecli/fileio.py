@@ -1,7 +1,10 @@
 """Atomic file writes: a file appears under its final name complete or not at all."""
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,15 +25,53 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            if not _disk_full(tmp, exc):
+                raise  # not about writing (a network error in a download, say): the caller words it
+            raise AecliError(write_failure(path, exc)) from exc
         try:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
         except OSError as exc:
-            raise AecliError(f"cannot write {path}: {exc.strerror}; free some space or choose another folder") from exc
+            raise AecliError(write_failure(path, exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_failure(path: Path, exc: OSError) -> str:
+    """A one-line reason a write failed, with the fix."""
+    if not _disk_full(path, exc):
+        return f"cannot write {path}: {exc.strerror or exc}; choose another folder"
+    reason = exc.strerror if exc.errno == errno.EFBIG else "the disk is full"  # EFBIG: a file-size limit
+    return f"cannot write {path}: {reason}; free some space or choose another folder"
+
+
+def _disk_full(path: Path, exc: OSError) -> bool:
+    """Did this write fail for want of room (a full disk, a quota, a file-size limit)?"""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    if exc.errno is None:  # numpy reports a full disk as a short write, with no errno
+        try:
+            return shutil.disk_usage(path if path.is_dir() else path.parent).free < 2**20
+        except OSError:
+            return False
+    return False
+
+
+def save_tensors(tensors: dict, path: Path) -> None:
+    """safetensors' save_file, with its I/O failures raised as the OSError they are."""
+    from safetensors import SafetensorError
+    from safetensors.torch import save_file
+
+    try:
+        save_file(tensors, path)
+    except SafetensorError as exc:
+        found = re.search(r"os error (\d+)", str(exc))  # the errno, only in the message
+        code = int(found.group(1)) if found else errno.EIO
+        raise OSError(code, os.strerror(code)) from exc
 
 
 def write_text_atomic(path: Path, text: str) -> None:

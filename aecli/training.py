@@ -28,7 +28,7 @@ class TrainSettings:
     dataset: str | None = None  # None: the model's default dataset
     data_dir: str | None = None
     epochs: int = 20
-    batch_size: int = 128
+    batch_size: int | None = None  # None: the model's default
     lr: float | None = None  # None: the model's default
     latent_dim: int | None = None
     seed: int = 0
@@ -70,6 +70,12 @@ def as_input(images: torch.Tensor, binarize: bool, generator: torch.Generator | 
         noise = torch.rand(x.shape, generator=generator, device="cpu").to(x.device)
         x = (noise < x).float()
     return x
+
+
+def random_mirror(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Flip a random half of the batch left-right: twice the faces for a small dataset."""
+    flip = (torch.rand(len(x), generator=generator) < 0.5).to(x.device)
+    return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
 def fixed_binarized(images: torch.Tensor) -> torch.Tensor:
@@ -195,6 +201,8 @@ def train(
         ).to(torch_device)
     if settings.lr is None:
         settings.lr = type(model).default_lr
+    if settings.batch_size is None:
+        settings.batch_size = type(model).default_batch_size
     if prior is None:  # created only now, so a bad dataset or option leaves no empty run behind
         run_dir = Path(out) if out is not None else new_run_dir(settings.model)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -224,7 +232,10 @@ def train(
             total = torch.zeros((), device=torch_device)
             seen = 0
             for step, index in enumerate(index_batches(len(images), settings.batch_size, generator, torch_device), 1):
-                x = as_input(images[index], settings.binarize, generator).contiguous(memory_format=memory_format)
+                x = as_input(images[index], settings.binarize, generator)
+                if data.spec.mirrored:
+                    x = random_mirror(x, generator)
+                x = x.contiguous(memory_format=memory_format)
                 y = labels[index] if labels is not None else None
                 set_learning_rate(optimizer, settings.lr, ((epoch - 1) * steps + step - 1) / (settings.epochs * steps))
                 loss = model.loss(x, y).mean()

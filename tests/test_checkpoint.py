@@ -5,7 +5,7 @@ import pickle
 import pytest
 import torch
 
-from aecli.checkpoint import load_checkpoint, save_checkpoint
+from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
 from aecli.data import DataSpec
 from aecli.errors import AecliError
 from aecli.models import create_model
@@ -45,6 +45,20 @@ def test_pickle_files_are_refused_and_never_run(tmp_path):
     (folder / "model.pt").write_bytes(pickle.dumps(Evil()))
     with pytest.raises(AecliError, match="config.json"):
         load_checkpoint(folder, "vae")
+    assert not marker.exists()
+
+
+def test_resume_refuses_a_pickled_trainer_state_and_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    _, path = saved(tmp_path)
+    torch.save({"optimizer": Evil()}, path / "trainer.pt")
+    with pytest.raises(AecliError, match="cannot resume"):
+        load_trainer_state(path)
     assert not marker.exists()
 
 

@@ -1,9 +1,11 @@
+import contextlib
 import functools
 import gzip
 import hashlib
 import http.server
 import struct
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,15 +70,23 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _serving(folder, handler=_Quiet):
+    """An HTTP server on 127.0.0.1 serving `folder`; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def http_folder(tmp_path):
     served = tmp_path / "served"
     served.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with _serving(served) as url:
+        yield served, url
 
 
 def _hashes(folder):
@@ -113,3 +123,30 @@ def test_offline_mnist_error_names_the_fix(monkeypatch):
     with pytest.raises(AecliError, match="--data-dir") as info:
         load_dataset("mnist")
     assert "--dataset digits" in str(info.value)
+
+
+class _Truncating(_Quiet):
+    """Promises the whole file, sends a tenth of it, and hangs up."""
+
+    def do_GET(self):
+        body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 10])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_interrupted_download_leaves_no_file_and_a_rerun_works(tmp_path, monkeypatch, isolated_home):
+    served = make_mnist(tmp_path / "served")
+    monkeypatch.setattr(mnist_module, "FILES", _hashes(served))
+    with _serving(served, _Truncating) as url:
+        monkeypatch.setenv("AECLI_MNIST_URL", url)
+        with pytest.raises(AecliError, match="cannot download|stopped after"):
+            load_dataset("mnist")
+    cached = isolated_home / "cache" / "mnist"
+    assert not cached.exists() or list(cached.iterdir()) == []  # no half file, no temporary
+    with _serving(served) as url:  # the network is back
+        monkeypatch.setenv("AECLI_MNIST_URL", url)
+        assert len(load_dataset("mnist").train) == 64

@@ -68,10 +68,14 @@ def test_attributes_with_missing_columns_name_the_file(tmp_path):
 
 def test_undecodable_jpeg_names_the_file(tmp_path):
     tree = make_lfw_tree(tmp_path / "lfw")
-    (tree / "Bob_Beta" / "Bob_Beta_0002.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    broken = tree / "Bob_Beta" / "Bob_Beta_0002.jpg"
+    good = broken.read_bytes()
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
     with pytest.raises(AecliError, match="Bob_Beta_0002.jpg"):
         load_dataset("lfw", tree)
     assert not list((tmp_path / "cache" / "lfw").glob("prepared-*"))
+    broken.write_bytes(good)  # the cause fixed, the same command just works
+    assert len(load_dataset("lfw", tree).train) > 0
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

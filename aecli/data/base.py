@@ -12,6 +12,7 @@ class DataSpec:
     image_size: int
     num_classes: int = 0  # 0: the dataset has no class labels
     attribute_names: tuple[str, ...] = ()
+    mirrored: bool = False  # a left-right flip is another valid image (faces, not digits)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,6 +1,7 @@
 """Streamed downloads into the cache: a temporary file, checked, then renamed."""
 
 import hashlib
+import http.client
 import shutil
 import urllib.error
 import urllib.request
@@ -32,7 +33,7 @@ def download(url: str, dest: Path, sha256: str | None = None, hint: str = "") ->
                 raise AecliError(f"download of {url} stopped after {size} of {expected} bytes; run the command again")
             if sha256 is not None and sha256_of(tmp) != sha256:
                 raise AecliError(f"{url} does not match its known SHA-256; the file was discarded. {hint}".strip())
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise AecliError(f"cannot download {url} ({reason}). {hint}".strip()) from exc
     return dest

@@ -160,7 +160,13 @@ def load_lfw(
             np.savez(handle, **arrays)
     test = arrays["test"]
     matched = int((~np.isnan(arrays["attributes"][:, 0])).sum()) if names else 0
-    spec = DataSpec(name="lfw", channels=int(arrays["images"].shape[1]), image_size=size, attribute_names=tuple(names))
+    spec = DataSpec(
+        name="lfw",
+        channels=int(arrays["images"].shape[1]),
+        image_size=size,
+        attribute_names=tuple(names),
+        mirrored=True,
+    )
 
     def split(mask: np.ndarray) -> Split:
         attrs = torch.from_numpy(arrays["attributes"][mask]) if names else None
@@ -182,6 +188,6 @@ def load_lfw_mini(image_size: int | None = None, grey: bool = True) -> Dataset:
     faces = lfw_subset()[:100]
     big = resize(faces, (len(faces), size, size), order=1)
     pixels = np.clip(big * 255 + 0.5, 0, 255).astype(np.uint8)[:, None]
-    spec = DataSpec(name="lfw-mini", channels=1, image_size=size)
+    spec = DataSpec(name="lfw-mini", channels=1, image_size=size, mirrored=True)
     n_test = math.ceil(len(pixels) * TEST_SHARE)
     return Dataset(spec, Split(torch.from_numpy(pixels[n_test:])), Split(torch.from_numpy(pixels[:n_test])))

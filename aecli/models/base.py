@@ -31,6 +31,7 @@ class Autoencoder(nn.Module, abc.ABC):
     default_latent_dim: ClassVar[int] = 20
     default_width: ClassVar[int] = 16
     default_lr: ClassVar[float] = 3e-3
+    default_batch_size: ClassVar[int] = 128
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
