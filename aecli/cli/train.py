@@ -15,7 +15,7 @@ def train(
     dataset: str = typer.Option(None, help="mnist, digits (vae/cvae); lfw, lfw-mini (ae). Default: the model's own."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Read the dataset from local files instead of downloading."),
     epochs: int = typer.Option(20, min=1, help="Total epochs (with --resume: including those done)."),
-    batch_size: int = typer.Option(None, min=1, help="Images per step (vae/cvae 128, ae 32)."),
+    batch_size: int = typer.Option(None, min=1, help="Images per step (vae/cvae 64, ae 32)."),
     lr: float = typer.Option(None, min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3)."),
     latent_dim: int = typer.Option(None, min=1, max=4096, help="Latent size (vae/cvae 20, ae 128)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
