@@ -7,6 +7,7 @@ out=$here/docs/images
 mkdir -p "$out"
 aecli sample vae -n 64 --seed 0 -o "$out/vae_samples.png"
 aecli reconstruct vae -n 16 -o "$out/vae_reconstructions.png"
+aecli interpolate vae -n 10 -o "$out/vae_interpolation.png"
 aecli generate cvae --digit all -n 10 --seed 3 -o "$out/cvae_digits.png"
 aecli tsne vae cvae -n 5000 -o "$out/tsne_vae_vs_cvae.png"
 aecli reconstruct ae -n 16 -o "$out/ae_reconstructions.png"
