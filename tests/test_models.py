@@ -40,12 +40,19 @@ def test_vae_loss_is_bce_plus_kl_in_nats():
 
 def test_cvae_decoder_depends_on_the_label():
     model = create_model("cvae", num_classes=10)
-    z = torch.randn(1, 20)
+    z = torch.randn(1, model.config.latent_dim)
     assert not torch.allclose(model.decode(z, torch.tensor([3])), model.decode(z, torch.tensor([7])))
+
+
+def test_cvae_encoder_depends_on_the_label():
+    model = create_model("cvae", num_classes=10)
+    x = torch.rand(1, 1, 28, 28)
+    assert not torch.allclose(model.encode(x, torch.tensor([3])), model.encode(x, torch.tensor([7])))
 
 
 def test_create_model_defaults_and_errors():
     assert create_model("vae", latent_dim=None).config.latent_dim == 20
+    assert create_model("cvae", num_classes=10).config.latent_dim == 8
     assert create_model("ae", image_size=64).config.latent_dim == 128
     with pytest.raises(UsageError, match="class labels"):
         create_model("cvae", num_classes=0)

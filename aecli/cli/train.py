@@ -17,7 +17,7 @@ def train(
     epochs: int = typer.Option(20, min=1, help="Total epochs (with --resume: including those done)."),
     batch_size: int = typer.Option(None, min=1, help="Images per step (vae/cvae 64, ae 32)."),
     lr: float = typer.Option(None, min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3)."),
-    latent_dim: int = typer.Option(None, min=1, max=4096, help="Latent size (vae/cvae 20, ae 128)."),
+    latent_dim: int = typer.Option(None, min=1, max=4096, help="Latent size (vae 20, cvae 8, ae 128)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
     seed: int = typer.Option(0, min=0, help="Random seed; the same seed repeats a CPU run exactly."),
     image_size: int = typer.Option(None, min=16, max=512, help="Side of the images (lfw; default 64)."),

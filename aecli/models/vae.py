@@ -14,7 +14,7 @@ HIDDEN = 256  # a hidden layer between latent and decoder: about 1.4 nats for al
 def conv_pool_encoder(config: ModelConfig) -> nn.Sequential:
     w = config.width
     return nn.Sequential(
-        nn.Conv2d(config.channels, w, 3, padding=1),
+        nn.Conv2d(config.channels + config.num_classes, w, 3, padding=1),  # + one label map per class
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Conv2d(w, 2 * w, 3, padding=1),
@@ -65,8 +65,16 @@ class VAE(Autoencoder):
         onehot = self.one_hot(y)
         return h if onehot is None else torch.cat([h, onehot], dim=1)
 
+    def _with_label_maps(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """The image plus one constant channel per class (conditional models only)."""
+        onehot = self.one_hot(y)
+        if onehot is None:
+            return x
+        maps = onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+        return torch.cat([x, maps.to(x.dtype)], dim=1)
+
     def encode_distribution(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self._with_label(self.encoder(x), y)
+        h = self._with_label(self.encoder(self._with_label_maps(x, y)), y)
         return self.to_mu(h), self.to_logvar(h)
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
