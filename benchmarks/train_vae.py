@@ -2,9 +2,11 @@
 
 The baseline is the plain PyTorch-examples style: torchvision MNIST with ToTensor, a DataLoader
 (batch 128, shuffled), the conv+pool VAE with 32 and 64 channels, Adam 1e-3, fp32 eager.
-aecli trains through its own `train()`, exactly as `aecli train vae` does.
+aecli trains through its own `train()`, exactly as `aecli train vae` does, once in float32 and
+(where this CPU computes bfloat16 natively) once with its default precision. Runs alternate over
+several rounds and images/s are averaged, because a shared machine's speed drifts by 10-20%.
 
-Run: python benchmarks/train_vae.py [--epochs N]
+Run: python benchmarks/train_vae.py [--epochs N] [--rounds R]
 """
 
 import argparse
@@ -77,11 +79,15 @@ def baseline(root: Path, epochs: int) -> dict:
     return {"images_per_second": len(train) * epochs / seconds, "test_loss": total / len(test), "seconds": seconds}
 
 
-def aecli_run(folder: Path | None, epochs: int, out: Path) -> dict:
+def aecli_run(folder: Path | None, epochs: int, out: Path, precision: str) -> dict:
     from aecli.training import TrainSettings, train
 
     settings = TrainSettings(
-        model="vae", dataset="mnist" if folder else "digits", data_dir=str(folder) if folder else None, epochs=epochs
+        model="vae",
+        dataset="mnist" if folder else "digits",
+        data_dir=str(folder) if folder else None,
+        epochs=epochs,
+        precision=precision,
     )
     result = train(settings, device="cpu", out=out)
     return {
@@ -91,9 +97,23 @@ def aecli_run(folder: Path | None, epochs: int, out: Path) -> dict:
     }
 
 
+def training_flops_per_image(model: nn.Module, loss) -> float:
+    """Forward + backward FLOPs of one training image, counted by torch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = torch.rand(8, 1, 28, 28)
+    with FlopCounterMode(display=False) as counter:
+        loss(model, x).mean().backward()
+    return counter.get_total_flops() / len(x)
+
+
 def main() -> None:
+    from aecli.models import create_model
+    from aecli.training import bf16_is_native
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2, help="baseline and aecli alternate this many times")
     args = parser.parse_args()
     folder = mnist_folder()
     if folder is None:
@@ -104,20 +124,34 @@ def main() -> None:
     raw.mkdir(parents=True)
     for item in folder.glob("*.gz"):
         shutil.copy(item, raw / item.name)
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epoch(s) each")
-    base = baseline(work / "tv", args.epochs)
-    ours = aecli_run(folder, args.epochs, work / "run")
-    rows = [
-        ["baseline (DataLoader, 32/64 ch, fp32)", base["images_per_second"], base["test_loss"], base["seconds"], 1.0],
-        [
-            "aecli train vae",
-            ours["images_per_second"],
-            ours["test_loss"],
-            ours["seconds"],
-            ours["images_per_second"] / base["images_per_second"],
-        ],
-    ]
-    print(table(["run", "images/s", f"test -ELBO after {args.epochs} ep (nats)", "train seconds", "speed-up"], rows))
+    native = bf16_is_native(torch.device("cpu"))
+    print(
+        f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epoch(s) per run, "
+        f"{args.rounds} alternating rounds; native bf16 on this CPU: {native}"
+    )
+    # fp32 is aecli's precision where bf16 is not native, so its row is then the only aecli row
+    runs = {"baseline (DataLoader, 32/64 ch, fp32)": lambda n: baseline(work / "tv", args.epochs)}
+    runs["aecli train vae --precision fp32"] = lambda n: aecli_run(folder, args.epochs, work / f"fp32-{n}", "fp32")
+    if native:
+        runs["aecli train vae (auto: bf16)"] = lambda n: aecli_run(folder, args.epochs, work / f"auto-{n}", "auto")
+    results: dict[str, list[dict]] = {name: [] for name in runs}
+    for n in range(args.rounds):
+        for name, run in runs.items():
+            results[name].append(run(n))
+            print(f"# round {n + 1}: {name}: {results[name][-1]['images_per_second']:,.0f} images/s", flush=True)
+    flops = {
+        "baseline": training_flops_per_image(BaselineVAE(), lambda m, x: m.loss(x)),
+        "aecli": training_flops_per_image(create_model("vae"), lambda m, x: m.loss(x)),
+    }
+    rows, base_rate = [], None
+    for name, rounds in results.items():
+        rate = sum(r["images_per_second"] for r in rounds) / len(rounds)
+        base_rate = base_rate or rate
+        mflop = flops["baseline" if name.startswith("baseline") else "aecli"] / 1e6
+        seconds = sum(r["seconds"] for r in rounds) / len(rounds)
+        rows.append([name, rate, rounds[-1]["test_loss"], seconds, mflop, rate * mflop / 1e3, rate / base_rate])
+    headers = ["run", "images/s", f"test -ELBO after {args.epochs} ep (nats)", "train seconds", "MFLOP/image"]
+    print(table([*headers, "GFLOP/s", "speed-up"], rows))
     shutil.rmtree(work, ignore_errors=True)
 
 

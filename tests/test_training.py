@@ -8,8 +8,8 @@ import torch
 from safetensors.torch import load_file
 
 from aecli.checkpoint import load_checkpoint
-from aecli.errors import AecliError, TrainingInterrupted
-from aecli.training import TrainSettings, train
+from aecli.errors import AecliError, TrainingInterrupted, UsageError
+from aecli.training import TrainSettings, bf16_is_native, train, use_bf16
 
 
 def weights(run_dir):
@@ -79,3 +79,23 @@ def test_sigint_saves_the_last_epoch_and_says_how_to_resume(tmp_path):
     assert config["training"]["epochs_completed"] == 1
     finished = train(TrainSettings(model="vae", epochs=3), device="cpu", out=tmp_path / "run", resume=True)
     assert finished.history[-1]["epoch"] == 3
+
+
+def test_precision_choice_follows_the_hardware():
+    cpu, mps = torch.device("cpu"), torch.device("mps")
+    assert use_bf16("fp32", cpu) is False
+    assert use_bf16("bf16", cpu) is True
+    assert use_bf16("auto", cpu) is bf16_is_native(cpu)
+    assert use_bf16("auto", mps) is False
+    with pytest.raises(UsageError, match="fp32 or auto"):
+        use_bf16("bf16", mps)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_both_precisions_learn_and_save_float32_weights(tmp_path, precision):
+    settings = TrainSettings(model="cvae", dataset="digits", epochs=2, precision=precision)
+    result = train(settings, device="cpu", out=tmp_path / "run")
+    losses = [row["test_loss"] for row in result.history]
+    assert losses[-1] < losses[0]
+    assert {t.dtype for t in weights(tmp_path / "run").values()} == {torch.float32}
+    assert json.loads((result.checkpoint / "config.json").read_text())["training"]["precision"] == precision

@@ -19,6 +19,9 @@ def train(
     lr: float = typer.Option(None, min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3)."),
     latent_dim: int = typer.Option(None, min=1, max=4096, help="Latent size (vae 20, cvae 8, ae 128)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
+    precision: str = typer.Option(
+        "auto", help="auto (bf16 where the hardware has it, else fp32), fp32 or bf16, for training steps."
+    ),
     seed: int = typer.Option(0, min=0, help="Random seed; the same seed repeats a CPU run exactly."),
     image_size: int = typer.Option(None, min=16, max=512, help="Side of the images (lfw; default 64)."),
     crop: float = typer.Option(None, min=0.05, max=1.0, help="Centre crop, a fraction of the side (lfw)."),
@@ -45,6 +48,7 @@ def train(
         image_size=image_size,
         crop=crop,
         grey=grey,
+        precision=precision,
     )
     from aecli.models import MODELS
 

@@ -46,4 +46,4 @@ class AE(Autoencoder):
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Mean squared error per image (over its pixels)."""
-        return F.mse_loss(self.reconstruct(x), x, reduction="none").flatten(1).mean(dim=1)
+        return F.mse_loss(self.reconstruct(x).float(), x, reduction="none").flatten(1).mean(dim=1)

@@ -72,13 +72,14 @@ def flat_size(config: ModelConfig, stages: int, channels: int) -> int:
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, sigma^2) || N(0, I)) per sample, in nats."""
+    """KL(N(mu, sigma^2) || N(0, I)) per sample, in nats (in float32, also under autocast)."""
+    mu, logvar = mu.float(), logvar.float()
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy summed over pixels, per sample, in nats."""
-    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    """Binary cross-entropy summed over pixels, per sample, in nats (in float32, also under autocast)."""
+    bce = F.binary_cross_entropy_with_logits(logits.float(), x, reduction="none")
     return bce.flatten(1).sum(dim=1)
 
 
