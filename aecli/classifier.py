@@ -97,9 +97,11 @@ def load_or_train_classifier(data: Dataset, on_note: Callable[[str], None] | Non
     return model.eval(), accuracy(model, data.test)
 
 
-def generated_accuracy(model, classifier: nn.Module, per_class: int = 100, seed: int = 0) -> dict[int, float]:
+def generated_accuracy(
+    model, classifier: nn.Module, per_class: int = 100, seed: int = 0, temperature: float | None = None
+) -> dict[int, float]:
     """For each class, the share of generated images the classifier reads as that class."""
     from aecli.ops import generate
 
-    rows = generate(model, list(range(model.config.num_classes)), per_class, seed)
+    rows = generate(model, list(range(model.config.num_classes)), per_class, seed, temperature)
     return {d: (predict(classifier, rows[d]) == d).float().mean().item() for d in range(len(rows))}

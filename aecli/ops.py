@@ -57,11 +57,18 @@ def _generator(seed: int | None) -> torch.Generator:
     return generator
 
 
-def sample(model: Autoencoder, n: int, seed: int | None, extras: dict, naive: bool = False) -> torch.Tensor:
+def temperature_for(model: Autoencoder, temperature: float | None) -> float:
+    """The scale of random latents: as asked, else the model's default."""
+    return type(model).default_temperature if temperature is None else temperature
+
+
+def sample(
+    model: Autoencoder, n: int, seed: int | None, extras: dict, naive: bool = False, temperature: float | None = None
+) -> torch.Tensor:
     """New images from random latent vectors (random classes for a conditional model)."""
     generator = _generator(seed)
     dim = model.config.latent_dim
-    eps = torch.randn(n, dim, generator=generator)
+    eps = torch.randn(n, dim, generator=generator) * temperature_for(model, temperature)
     if model.variational or naive:
         z = eps
     else:
@@ -74,11 +81,13 @@ def sample(model: Autoencoder, n: int, seed: int | None, extras: dict, naive: bo
     return decode(model, z, labels)
 
 
-def generate(model: Autoencoder, digits: list[int], n: int, seed: int | None) -> torch.Tensor:
+def generate(
+    model: Autoencoder, digits: list[int], n: int, seed: int | None, temperature: float | None = None
+) -> torch.Tensor:
     """n images per requested class, the same n latent vectors reused for every class."""
     if not model.conditional:
         raise UsageError(f"generate needs a conditional model; use `aecli generate cvae` (not {model.name})")
-    z = torch.randn(n, model.config.latent_dim, generator=_generator(seed))
+    z = torch.randn(n, model.config.latent_dim, generator=_generator(seed)) * temperature_for(model, temperature)
     rows = [decode(model, z, torch.full((n,), d, dtype=torch.long)) for d in digits]
     return torch.stack(rows)  # len(digits) x n x C x H x W
 

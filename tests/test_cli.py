@@ -88,6 +88,23 @@ def test_generate_digits_same_seed_same_style(tmp_path, ckpt):
     assert invoke("generate", "cvae", *ckpt("cvae"), "-o", tmp_path / "all.png").exit_code == 0
 
 
+def test_temperature_scales_the_latent_draw(tmp_path, ckpt):
+    def draw(*extra):
+        out = tmp_path / f"g{len(extra)}{'-'.join(extra)}.npy"
+        result = invoke(
+            "generate", "cvae", *ckpt("cvae"), "--digit", "2", "-n", "6", "--seed", "4", *extra, "-o", out, "--json"
+        )
+        assert result.exit_code == 0, result.output
+        return np.load(out), json.loads(result.stdout)["temperature"]
+
+    default, t_default = draw()
+    scaled, t_scaled = draw("--temperature", "0.8")
+    frozen, _ = draw("--temperature", "0")
+    assert t_default == t_scaled == 0.8 and np.array_equal(default, scaled)  # cvae's default is 0.8
+    assert np.allclose(frozen, frozen[0], atol=1e-6)  # every latent is the prior's mean
+    assert not np.allclose(draw("--temperature", "1")[0], default)
+
+
 @pytest.mark.parametrize("digit", ["10", "-1", "seven"])
 def test_generate_bad_digit_is_a_usage_error(tmp_path, ckpt, digit):
     result = invoke("generate", "cvae", *ckpt("cvae"), "--digit", digit, "-o", tmp_path / "x.png")

@@ -19,6 +19,7 @@ CASES = [
     (["train", "vae", "--dataset", "cifar"], 2, "unknown dataset"),
     (["train", "vae", "--device", "tpu"], 2, "choose one of"),
     (["train", "vae", "--dataset", "digits", "--device", "cuda"], 2, "not available"),
+    (["sample", "vae", "--temperature", "-1"], 2, "--temperature"),
     (["train", "vae", "--dataset", "digits", "--precision", "fp16"], 2, "choose one of: auto, fp32, bf16"),
     (["train", "vae", "--lr", "-1"], 2, "--lr"),
     (["train", "vae", "--lr", "fast"], 2, "--lr"),

@@ -36,12 +36,19 @@ def evaluate(
     metrics.update(run(ckpt.model, data.test, binarized=bool(ckpt.training.get("binarize")), k=samples))
     if ckpt.model.conditional:
         from aecli.classifier import generated_accuracy, load_or_train_classifier
+        from aecli.ops import temperature_for
 
         classifier, classifier_accuracy = load_or_train_classifier(data, on_note=say)
-        per_digit = generated_accuracy(ckpt.model, classifier)
+        temperature = temperature_for(ckpt.model, None)
+        per_digit = generated_accuracy(ckpt.model, classifier, temperature=temperature)
         metrics["classifier_test_accuracy"] = classifier_accuracy
+        metrics["generated_temperature"] = temperature
         metrics["generated_accuracy"] = {str(d): acc for d, acc in per_digit.items()}
         metrics["generated_accuracy_min"] = min(per_digit.values())
+        if temperature != 1.0:  # also how the prior itself does, for an honest comparison
+            metrics["generated_accuracy_min_at_temperature_1"] = min(
+                generated_accuracy(ckpt.model, classifier, temperature=1.0).values()
+            )
     if as_json:
         emit(metrics, True)
     else:

@@ -32,6 +32,7 @@ class Autoencoder(nn.Module, abc.ABC):
     default_width: ClassVar[int] = 16
     default_lr: ClassVar[float] = 3e-3
     default_batch_size: ClassVar[int] = 128
+    default_temperature: ClassVar[float] = 1.0  # scale of the random latents that sample and generate draw
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
