@@ -19,7 +19,7 @@ def mnist_folder() -> Path | None:
 def table(headers: list[str], rows: list[list]) -> str:
     cells = [
         [
-            f"{c:.3g}" if isinstance(c, float) and abs(c) < 1e4 else (f"{c:,.0f}" if isinstance(c, float) else str(c))
+            f"{c:.3g}" if isinstance(c, float) and abs(c) < 1e3 else (f"{c:,.0f}" if isinstance(c, float) else str(c))
             for c in row
         ]
         for row in rows
