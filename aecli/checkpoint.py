@@ -18,7 +18,7 @@ import torch
 from aecli import __version__
 from aecli.data.base import DataSpec
 from aecli.errors import AecliError
-from aecli.fileio import save_tensors, write_failure, write_text_atomic
+from aecli.fileio import plain_mode, save_tensors, write_failure, write_text_atomic
 from aecli.models import Autoencoder, ModelConfig, create_model
 from aecli.paths import model_home
 
@@ -111,6 +111,8 @@ def save_checkpoint(
             for item in tmp.iterdir():
                 with open(item, "rb") as handle:
                     os.fsync(handle.fileno())
+                os.chmod(item, plain_mode())  # safetensors writes private files
+            os.chmod(tmp, plain_mode(directory=True))
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp, final)

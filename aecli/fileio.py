@@ -34,11 +34,22 @@ def atomic_path(path: Path) -> Iterator[Path]:
         try:
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
+            os.chmod(tmp, plain_mode())
             os.replace(tmp, path)
         except OSError as exc:
             raise AecliError(write_failure(path, exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def plain_mode(directory: bool = False) -> int:
+    """The permissions a plainly created file (0o666) or folder (0o777) gets here, less the umask.
+
+    mkstemp and mkdtemp make private ones (0o600, 0o700); what aecli writes should not be.
+    """
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
 
 
 def write_failure(path: Path, exc: OSError) -> str:

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -61,6 +62,9 @@ def test_sample_npy_and_png(tmp_path, ckpt):
     png = tmp_path / "dir with space é" / "s.png"
     assert invoke("sample", "vae", *ckpt(), "-o", png).exit_code == 0
     assert Image.open(png).size[0] > 28 * 8
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert png.stat().st_mode & 0o777 == 0o666 & ~umask  # as any other program's output, not private
 
 
 def test_reconstruct_test_images_and_own_input(tmp_path, ckpt):

@@ -23,6 +23,10 @@ def test_loss_goes_down_and_files_are_written(tmp_path):
     assert (tmp_path / "run" / "metrics.csv").read_text().count("\n") == 4
     assert (tmp_path / "run" / "loss.png").stat().st_size > 1000
     assert [p.name for p in (tmp_path / "run").glob("epoch-*")] == ["epoch-0003"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "run" / "epoch-0003").stat().st_mode & 0o777 == 0o777 & ~umask  # not private
+    assert (tmp_path / "run" / "epoch-0003" / "model.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def interrupt_at(epoch_to_stop: int):

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from aecli.errors import AecliError
+from aecli.fileio import plain_mode
 
 
 def unsafe_reason(member: tarfile.TarInfo) -> str | None:
@@ -41,6 +42,7 @@ def extract_tar(archive: Path, dest: Path) -> Path:
             tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
             try:
                 tar.extractall(tmp, members=members, filter="data")
+                os.chmod(tmp, plain_mode(directory=True))
                 os.replace(tmp, dest)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
