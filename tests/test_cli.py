@@ -136,6 +136,23 @@ def test_interpolate_tsne_eval(tmp_path, ckpt):
     assert metrics["psnr_db"] > 5
 
 
+def test_eval_cvae_judges_generated_digits_with_a_cached_classifier(tmp_path, ckpt):
+    first = invoke("eval", "cvae", *ckpt("cvae"), "-k", "2", "--json")
+    assert first.exit_code == 0, first.output
+    metrics = json.loads(first.stdout)
+    assert "Training a digit classifier" in first.stderr
+    assert metrics["classifier_test_accuracy"] > 0.9  # on scikit-learn's digits
+    assert sorted(metrics["generated_accuracy"], key=int) == [str(d) for d in range(10)]
+    assert all(0 <= a <= 1 for a in metrics["generated_accuracy"].values())
+    assert metrics["generated_accuracy_min"] == min(metrics["generated_accuracy"].values())
+    assert metrics["generated_temperature"] == 0.8 and "generated_accuracy_min_at_temperature_1" in metrics
+    cached = list((tmp_path / "cache" / "classifiers").glob("digits-*.safetensors"))
+    assert len(cached) == 1  # under the dataset cache
+    again = invoke("eval", "cvae", *ckpt("cvae"), "-k", "2", "--json")
+    assert again.exit_code == 0 and "Training a digit classifier" not in again.stderr
+    assert json.loads(again.stdout)["classifier_test_accuracy"] == metrics["classifier_test_accuracy"]
+
+
 def test_tsne_compares_two_models(tmp_path, trained, monkeypatch):
     from aecli.checkpoint import set_latest_run
 
