@@ -77,7 +77,7 @@ def train_classifier(data: Dataset, on_note: Callable[[str], None] | None = None
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        if on_note and (epoch + 1) % (epochs // EPOCHS) == 0:  # six notes, however many epochs
+        if on_note and ((epoch + 1) % (epochs // EPOCHS) == 0 or epoch + 1 == epochs):  # about six notes
             on_note(f"classifier epoch {epoch + 1}/{epochs}: test accuracy {accuracy(model, data.test):.4f}")
     return model
 

@@ -13,5 +13,6 @@ aecli train cvae "${data[@]}" --epochs "$epochs" --json | tee "$out/train.json"
 aecli generate cvae --digit all -n 10 --seed 0 -o "$out/digits.png"
 aecli generate cvae --digit 7 -n 16 -o "$out/sevens.png"
 aecli interpolate cvae -n 10 -o "$out/interpolation.png"
+aecli train vae "${data[@]}" --epochs "$epochs" --json > "$out/train_vae.json"  # the same data, to compare
 aecli tsne vae cvae -n 5000 -o "$out/compare.png" --json | tee "$out/compare.json"
 aecli eval cvae --json | tee "$out/eval.json"

@@ -164,6 +164,16 @@ def test_tsne_compares_two_models(tmp_path, trained, monkeypatch):
     assert (tmp_path / "c.png").stat().st_size > 10_000
 
 
+def test_tsne_refuses_models_trained_on_different_data(tmp_path, trained):
+    from aecli.checkpoint import set_latest_run
+
+    set_latest_run("cvae", trained["cvae"])  # digits; the vae is the bundled one, trained on MNIST
+    result = invoke("tsne", "vae", "cvae", "-n", "150", "-o", tmp_path / "c.png")
+    assert result.exit_code == 2
+    assert "vae on mnist, cvae on digits" in result.stderr and "same --dataset" in result.stderr
+    assert not (tmp_path / "c.png").exists()
+
+
 def test_checkpoint_of_another_model(trained):
     result = invoke("sample", "cvae", "--checkpoint", trained["vae"])
     assert result.exit_code == 1 and "holds a vae model, not cvae" in result.stderr

@@ -40,9 +40,13 @@ def tsne(
     output = prepare_output(output, (".png", ".csv", ".npy"))
     if checkpoint is not None and len(models) > 1:
         raise UsageError("--checkpoint names one model's checkpoint; compare several models without it")
+    checkpoints = {name: load_model(name, checkpoint) for name in models}
+    trained_on = {name: ckpt.spec.name for name, ckpt in checkpoints.items()}
+    if len(set(trained_on.values())) > 1:
+        found = ", ".join(f"{name} on {dataset}" for name, dataset in trained_on.items())
+        raise UsageError(f"the models were trained on different data ({found}); train them on the same --dataset")
     panels, results, data = [], {}, None
-    for name in models:
-        ckpt = load_model(name, checkpoint)
+    for name, ckpt in checkpoints.items():
         data = data or test_data(ckpt, data_dir)
         test = data.test
         count = min(n, len(test))
