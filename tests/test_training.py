@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 
 from aecli.checkpoint import load_checkpoint
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
-from aecli.training import TrainSettings, bf16_is_native, train, use_bf16
+from aecli.training import TrainSettings, bf16_is_native, set_learning_rate, train, use_bf16
 
 
 def weights(run_dir):
@@ -103,3 +103,17 @@ def test_both_precisions_learn_and_save_float32_weights(tmp_path, precision):
     assert losses[-1] < losses[0]
     assert {t.dtype for t in weights(tmp_path / "run").values()} == {torch.float32}
     assert json.loads((result.checkpoint / "config.json").read_text())["training"]["precision"] == precision
+
+
+def test_learning_rate_warms_up_holds_then_decays():
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1.0)
+
+    def rate(progress):
+        set_learning_rate(optimizer, 2.0, progress)
+        return optimizer.param_groups[0]["lr"]
+
+    assert rate(0.0) == pytest.approx(0.2)  # a tenth at the first step
+    assert rate(0.025) == pytest.approx(1.1)
+    assert rate(0.05) == rate(0.3) == rate(0.5) == pytest.approx(2.0)
+    assert rate(0.75) == pytest.approx(2.0 * (0.05 + 0.95 * 0.5))
+    assert rate(1.0) == pytest.approx(0.1)
