@@ -9,6 +9,17 @@ from typer.testing import CliRunner
 from aecli.cli import app
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_home(tmp_path_factory):
+    """A model home and dataset cache for session-wide fixtures, set up before any of them, so
+    that no test ever reads or writes the user's real ones."""
+    root = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AECLI_HOME", str(root / "home"))
+        patch.setenv("AECLI_DATA", str(root / "cache"))
+        yield root
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """Every test gets its own empty model home and dataset cache."""
