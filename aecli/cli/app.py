@@ -28,7 +28,7 @@ TemperatureOption = typer.Option(
     min=0.0,
     max=10.0,
     help="Scale of the random latents: 1 draws from the prior, lower gives clearer, less varied images "
-    "(default: cvae 0.8, others 1).",
+    "(default: cvae 0.7, others 1).",
 )
 
 
