@@ -29,6 +29,20 @@ def test_round_trip_gives_bit_identical_outputs(tmp_path):
         assert torch.equal(model.reconstruct(x, y), loaded.model.reconstruct(x, y))
 
 
+def test_checkpoints_from_before_the_hidden_setting_load_with_256_units(tmp_path):
+    model = create_model("vae", hidden=256)
+    assert create_model("vae").config.hidden == 128  # the default now differs from the old fixed size
+    path = save_checkpoint(tmp_path, model, SPEC, {"epochs_completed": 1, "dataset": "digits"}, [])
+    config = json.loads((path / "config.json").read_text())
+    del config["model_config"]["hidden"]
+    (path / "config.json").write_text(json.dumps(config))
+    loaded = load_checkpoint(tmp_path, "vae").model
+    assert loaded.config.hidden == 256
+    z = torch.randn(2, loaded.config.latent_dim)
+    with torch.no_grad():
+        assert torch.equal(model.decode(z), loaded.decode(z))
+
+
 def test_pickle_files_are_refused_and_never_run(tmp_path):
     marker = tmp_path / "pwned"
 

@@ -4,6 +4,7 @@ from torch.nn import functional as F
 
 from aecli.errors import UsageError
 from aecli.models import MODELS, create_model
+from aecli.models.base import BernoulliNLL, bernoulli_nll
 
 
 def build(name):
@@ -36,6 +37,21 @@ def test_vae_loss_is_bce_plus_kl_in_nats():
     bce = F.binary_cross_entropy(torch.sigmoid(model.decode_logits(z)), x, reduction="none").sum((1, 2, 3))
     kl = -0.5 * torch.sum(1 + logvar - mu**2 - logvar.exp(), dim=1)
     assert torch.allclose(loss, bce + kl, rtol=1e-4)
+
+
+def test_bernoulli_nll_matches_torch_in_value_and_gradient():
+    logits = torch.cat([torch.randn(4, 1, 6, 6) * 5, torch.full((1, 1, 6, 6), 80.0), torch.full((1, 1, 6, 6), -80.0)])
+    target = torch.rand(6, 1, 6, 6)
+    ours, theirs = (logits.clone().requires_grad_() for _ in range(2))
+    expected = F.binary_cross_entropy_with_logits(theirs, target, reduction="none").sum((1, 2, 3))
+    got = bernoulli_nll(ours, target)
+    assert got.shape == (6,) and torch.allclose(got, expected, rtol=1e-5, atol=1e-4)
+    weights = torch.arange(1.0, 7.0)  # a different upstream gradient per sample
+    (got * weights).sum().backward()
+    (expected * weights).sum().backward()
+    assert torch.allclose(ours.grad, theirs.grad, atol=1e-6)
+    inputs = (logits[:2].double().requires_grad_(), target[:2].double().requires_grad_())
+    assert torch.autograd.gradcheck(BernoulliNLL.apply, inputs)
 
 
 def test_cvae_decoder_depends_on_the_label():

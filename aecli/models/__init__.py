@@ -17,7 +17,7 @@ __all__ = ["MODELS", "Autoencoder", "ModelConfig", "create_model"]
 def create_model(name: str, **overrides) -> Autoencoder:
     """Build a registered model; `None` overrides leave the defaults in force."""
     cls = MODELS.get(name)
-    values = {"latent_dim": cls.default_latent_dim, "width": cls.default_width}
+    values = {"latent_dim": cls.default_latent_dim, "width": cls.default_width, "hidden": cls.default_hidden}
     values.update({key: value for key, value in overrides.items() if value is not None})
     if cls.conditional and values.get("num_classes", 0) < 1:
         raise UsageError(f"{name} needs a dataset with class labels; use --dataset mnist or --dataset digits")
