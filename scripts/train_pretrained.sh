@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Rebuild the small vae and cvae checkpoints bundled in aecli/pretrained/ from real MNIST.
 # Usage: scripts/train_pretrained.sh [MNIST_FOLDER]   (default: ../shared/data/mnist)
+#        ONLY=vae scripts/train_pretrained.sh             (rebuild one of them)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 mnist=${1:-$here/../shared/data/mnist}
 export AECLI_HOME=${AECLI_HOME:-$(mktemp -d)}
 for spec in "vae 20" "cvae 10"; do
   set -- $spec
+  [[ -n ${ONLY:-} && $1 != "$ONLY" ]] && continue
   aecli train "$1" --data-dir "$mnist" --epochs "$2" --seed 0 --json
   run=$(cat "$AECLI_HOME/runs/$1/latest")
   python - "$run" "$here/aecli/pretrained/$1" <<'PY'
