@@ -172,7 +172,7 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     """Whether training steps run under bfloat16 autocast; evaluation always stays in float32.
 
     On a CPU with native bf16 this trains the width-16 VAE about 1.25x faster and the AE 1.27x,
-    for the same test loss; the width-8 VAE is bound by per-step overhead and gains only about 4%.
+    for the same test loss; the default width-8 VAE is bound by per-step overhead and gains 4-8%.
     Where bf16 would only be emulated, "auto" keeps float32.
     """
     if precision not in PRECISIONS:

@@ -4,7 +4,8 @@ The baseline is the plain PyTorch-examples style: torchvision MNIST with ToTenso
 (batch 128, shuffled), the conv+pool VAE with 32 and 64 channels, Adam 1e-3, fp32 eager.
 aecli trains through its own `train()`, exactly as `aecli train vae` does, once in float32 and
 (where this CPU computes bfloat16 natively) once with its default precision. Runs alternate over
-several rounds and images/s are averaged, because a shared machine's speed drifts by 10-20%.
+several rounds and images/s are averaged, because a shared machine's speed drifts by 10-20%
+within minutes; the speed-up of each round (against that round's baseline) is printed too.
 
 Run: python benchmarks/train_vae.py [--epochs N] [--rounds R]
 """
@@ -113,7 +114,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=2, help="baseline and aecli alternate this many times")
+    parser.add_argument("--rounds", type=int, default=3, help="baseline and aecli alternate this many times")
     args = parser.parse_args()
     folder = mnist_folder()
     if folder is None:
@@ -143,15 +144,18 @@ def main() -> None:
         "baseline": training_flops_per_image(BaselineVAE(), lambda m, x: m.loss(x)),
         "aecli": training_flops_per_image(create_model("vae"), lambda m, x: m.loss(x)),
     }
-    rows, base_rate = [], None
+    rows, base = [], None
     for name, rounds in results.items():
         rate = sum(r["images_per_second"] for r in rounds) / len(rounds)
-        base_rate = base_rate or rate
+        base = base or (rate, rounds)
+        by_round = " / ".join(
+            f"{r['images_per_second'] / b['images_per_second']:.2f}" for r, b in zip(rounds, base[1], strict=True)
+        )
         mflop = flops["baseline" if name.startswith("baseline") else "aecli"] / 1e6
         seconds = sum(r["seconds"] for r in rounds) / len(rounds)
-        rows.append([name, rate, rounds[-1]["test_loss"], seconds, mflop, rate * mflop / 1e3, rate / base_rate])
+        rows.append([name, rate, rounds[-1]["test_loss"], seconds, mflop, rate * mflop / 1e3, rate / base[0], by_round])
     headers = ["run", "images/s", f"test -ELBO after {args.epochs} ep (nats)", "train seconds", "MFLOP/image"]
-    print(table([*headers, "GFLOP/s", "speed-up"], rows))
+    print(table([*headers, "GFLOP/s", "speed-up", "speed-up by round"], rows))
     shutil.rmtree(work, ignore_errors=True)
 
 
