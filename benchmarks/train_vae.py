@@ -4,8 +4,8 @@ The baseline is the plain PyTorch-examples style: torchvision MNIST with ToTenso
 (batch 128, shuffled), the conv+pool VAE with 32 and 64 channels, Adam 1e-3, fp32 eager.
 aecli trains through its own `train()`, exactly as `aecli train vae` does, once in float32 and
 (where this CPU computes bfloat16 natively) once with its default precision. Runs alternate over
-several rounds and images/s are averaged, because a shared machine's speed drifts by 10-20%
-within minutes; the speed-up of each round (against that round's baseline) is printed too.
+several rounds and images/s are averaged, because a shared machine's speed drifts by 20% or
+more within minutes; the speed-up of each round (against that round's baseline) is printed too.
 
 Run: python benchmarks/train_vae.py [--epochs N] [--rounds R]
 """
@@ -20,6 +20,8 @@ import torch
 from common import Timer, mnist_folder, table
 from torch import nn
 from torch.nn import functional as F
+
+BASELINE = "baseline (DataLoader, 32/64 ch, fp32)"
 
 
 class BaselineVAE(nn.Module):
@@ -108,13 +110,13 @@ def matmul_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 8) -> flo
     return 2 * size**3 * repeats / t.seconds / 1e9
 
 
-def training_flops_per_image(model: nn.Module, loss) -> float:
+def training_flops_per_image(model: nn.Module) -> float:
     """Forward + backward FLOPs of one training image, counted by torch."""
     from torch.utils.flop_counter import FlopCounterMode
 
     x = torch.rand(8, 1, 28, 28)
     with FlopCounterMode(display=False) as counter:
-        loss(model, x).mean().backward()
+        model.loss(x).mean().backward()
     return counter.get_total_flops() / len(x)
 
 
@@ -141,7 +143,7 @@ def main() -> None:
         f"{args.rounds} alternating rounds; native bf16 on this CPU: {native}"
     )
     # fp32 is aecli's precision where bf16 is not native, so its row is then the only aecli row
-    runs = {"baseline (DataLoader, 32/64 ch, fp32)": lambda n: baseline(work / "tv", args.epochs)}
+    runs = {BASELINE: lambda n: baseline(work / "tv", args.epochs)}
     runs["aecli train vae --precision fp32"] = lambda n: aecli_run(folder, args.epochs, work / f"fp32-{n}", "fp32")
     if native:
         runs["aecli train vae (auto: bf16)"] = lambda n: aecli_run(folder, args.epochs, work / f"auto-{n}", "auto")
@@ -150,20 +152,21 @@ def main() -> None:
         for name, run in runs.items():
             results[name].append(run(n))
             print(f"# round {n + 1}: {name}: {results[name][-1]['images_per_second']:,.0f} images/s", flush=True)
-    flops = {
-        "baseline": training_flops_per_image(BaselineVAE(), lambda m, x: m.loss(x)),
-        "aecli": training_flops_per_image(create_model("vae"), lambda m, x: m.loss(x)),
-    }
-    rows, base = [], None
+    base_mflop = training_flops_per_image(BaselineVAE()) / 1e6
+    aecli_mflop = training_flops_per_image(create_model("vae")) / 1e6
+    base_rounds = results[BASELINE]
+    base_rate = sum(r["images_per_second"] for r in base_rounds) / len(base_rounds)
+    rows = []
     for name, rounds in results.items():
         rate = sum(r["images_per_second"] for r in rounds) / len(rounds)
-        base = base or (rate, rounds)
         by_round = " / ".join(
-            f"{r['images_per_second'] / b['images_per_second']:.2f}" for r, b in zip(rounds, base[1], strict=True)
+            f"{r['images_per_second'] / b['images_per_second']:.2f}" for r, b in zip(rounds, base_rounds, strict=True)
         )
-        mflop = flops["baseline" if name.startswith("baseline") else "aecli"] / 1e6
+        mflop = base_mflop if name == BASELINE else aecli_mflop
         seconds = sum(r["seconds"] for r in rounds) / len(rounds)
-        rows.append([name, rate, rounds[-1]["test_loss"], seconds, mflop, rate * mflop / 1e3, rate / base[0], by_round])
+        rows.append(
+            [name, rate, rounds[-1]["test_loss"], seconds, mflop, rate * mflop / 1e3, rate / base_rate, by_round]
+        )
     headers = ["run", "images/s", f"test -ELBO after {args.epochs} ep (nats)", "train seconds", "MFLOP/image"]
     print(table([*headers, "GFLOP/s", "speed-up", "speed-up by round"], rows))
     print(
