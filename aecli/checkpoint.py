@@ -5,10 +5,10 @@ A training run lives in `<home>/runs/<model>/<run>/`; each epoch writes a comple
 then moves the run's `latest` pointer to it. Nothing is ever unpickled.
 """
 
-import datetime as dt
 import json
 import os
 import shutil
+import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,18 +17,20 @@ import torch
 
 from aecli import __version__
 from aecli.data.base import DataSpec
+from aecli.data.recipe import DataRecipe
 from aecli.errors import AecliError
 from aecli.fileio import plain_mode, save_tensors, write_failure, write_text_atomic
-from aecli.models import Autoencoder, ModelConfig, create_model
+from aecli.models import Autoencoder, model_from_config
 from aecli.paths import model_home
+from aecli.runs import CONFIG, EPOCH_PREFIX, POINTER, newest_checkpoint, newest_usable_checkpoint
 
-FORMAT_VERSION = 1
-CONFIG = "config.json"
+FORMAT_VERSION = 2  # 2: per-model configs and a data recipe
 WEIGHTS = "model.safetensors"
 TRAINER = "trainer.pt"
-POINTER = "latest"
 EXTRA_PREFIX = "extra."
 BUNDLED = Path(__file__).parent / "pretrained"
+MAX_CONFIG_BYTES = 4 * 2**20
+MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header is a few kB; a crafted one can claim gigabytes
 
 
 @dataclass
@@ -36,47 +38,17 @@ class Checkpoint:
     path: Path
     model: Autoencoder
     spec: DataSpec
+    recipe: DataRecipe
     training: dict
     history: list[dict]
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-def runs_dir(model_name: str) -> Path:
-    return model_home() / "runs" / model_name
-
-
-def new_run_dir(model_name: str) -> Path:
-    """A fresh directory for one training run; earlier runs are never touched."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = runs_dir(model_name)
-    for attempt in range(1000):
-        run = base / (stamp if attempt == 0 else f"{stamp}-{attempt}")
-        try:
-            run.mkdir(parents=True)
-            return run
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise AecliError(f"cannot create {run}: {exc.strerror}; set AECLI_HOME to a writable folder") from exc
-    raise AecliError(f"too many runs started this second under {base}")
-
-
-def latest_run(model_name: str) -> Path | None:
-    pointer = runs_dir(model_name) / POINTER
-    if not pointer.is_file():
-        return None
-    run = runs_dir(model_name) / pointer.read_text(encoding="utf-8").strip()
-    return run if run.is_dir() else None
-
-
-def set_latest_run(model_name: str, run_dir: Path) -> None:
-    write_text_atomic(runs_dir(model_name) / POINTER, str(Path(run_dir).resolve()) + "\n")
 
 
 def save_checkpoint(
     run_dir: Path,
     model: Autoencoder,
     spec: DataSpec,
+    recipe: DataRecipe,
     training: dict,
     history: list[dict],
     extras: dict[str, torch.Tensor] | None = None,
@@ -84,13 +56,14 @@ def save_checkpoint(
 ) -> Path:
     """Write epoch-NNNN/ atomically, point the run's `latest` at it, drop older epochs."""
     epoch = int(training["epochs_completed"])
-    final = run_dir / f"epoch-{epoch:04d}"
+    final = run_dir / f"{EPOCH_PREFIX}{epoch:04d}"
     config = {
         "format": FORMAT_VERSION,
         "aecli_version": __version__,
         "model": model.name,
         "model_config": model.config.to_dict(),
         "data": spec.to_dict(),
+        "recipe": recipe.to_dict(),
         "training": training,
         "history": history,
     }
@@ -121,8 +94,8 @@ def save_checkpoint(
         write_text_atomic(run_dir / POINTER, final.name + "\n")
     except OSError as exc:
         raise AecliError(write_failure(run_dir, exc) + " (or set AECLI_HOME)") from exc
-    for old in run_dir.glob("epoch-*"):
-        if old != final:
+    for old in run_dir.glob(f"{EPOCH_PREFIX}[0-9]*"):
+        if old.name < final.name:  # only older epochs: a later one is never dropped for this one
             shutil.rmtree(old, ignore_errors=True)
     return final
 
@@ -137,11 +110,9 @@ def checkpoint_dir(path: Path) -> Path:
         )
     if (path / CONFIG).is_file():
         return path
-    pointer = path / POINTER
-    if pointer.is_file():
-        inner = path / pointer.read_text(encoding="utf-8").strip()
-        if (inner / CONFIG).is_file():
-            return inner
+    inner = newest_checkpoint(path) if path.is_dir() else None
+    if inner is not None:
+        return inner
     if not path.exists():
         raise AecliError(f"checkpoint {path} does not exist; pass a directory that `aecli train` wrote")
     raise AecliError(f"{path} holds no {CONFIG}; pass a directory that `aecli train` wrote")
@@ -151,9 +122,9 @@ def find_checkpoint(model_name: str, checkpoint: Path | None = None, announce=No
     """--checkpoint, else the newest run of that model, else the bundled one."""
     if checkpoint is not None:
         return checkpoint_dir(checkpoint)
-    run = latest_run(model_name)
-    if run is not None:
-        return checkpoint_dir(run)
+    found = newest_usable_checkpoint(model_name)
+    if found is not None:
+        return found
     bundled = BUNDLED / model_name
     if (bundled / CONFIG).is_file():
         if announce is not None:
@@ -163,15 +134,42 @@ def find_checkpoint(model_name: str, checkpoint: Path | None = None, announce=No
 
 
 def _read_config(path: Path) -> dict:
+    file = path / CONFIG
     try:
-        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AecliError(f"{path / CONFIG} is not valid JSON ({exc}); retrain or restore the checkpoint") from exc
+        if file.stat().st_size > MAX_CONFIG_BYTES:
+            raise AecliError(f"{file} is larger than {MAX_CONFIG_BYTES >> 20} MiB; it was not written by aecli")
+        config = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise AecliError(f"{file} is not valid JSON ({reason}); retrain or restore the checkpoint") from exc
     if not isinstance(config, dict) or not isinstance(config.get("format"), int):
-        raise AecliError(f"{path / CONFIG} lacks a format version; it was not written by aecli")
+        raise AecliError(f"{file} lacks a format version; it was not written by aecli")
     if config["format"] > FORMAT_VERSION:
         raise AecliError(f"{path} has checkpoint format {config['format']}; upgrade aecli to read it")
     return config
+
+
+def _check_safetensors_header(file: Path) -> None:
+    """Refuse a weights file whose header is oversized, repeats a name, or points past the file."""
+
+    def no_duplicates(pairs):
+        names = [k for k, _ in pairs]
+        if len(names) != len(set(names)):
+            raise ValueError(f"tensor {next(n for n in names if names.count(n) > 1)!r} appears twice")
+        return dict(pairs)
+
+    size = file.stat().st_size
+    with open(file, "rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            raise ValueError("the file is too short")
+        (length,) = struct.unpack("<Q", head)
+        if length > min(MAX_HEADER_BYTES, size - 8):
+            raise ValueError(f"its header claims {length} bytes")
+        header = json.loads(handle.read(length), object_pairs_hook=no_duplicates)
+    for name, entry in header.items():
+        if name != "__metadata__" and (not isinstance(entry, dict) or max(entry.get("data_offsets", [0])) > size):
+            raise ValueError(f"tensor {name!r} lies outside the file")
 
 
 def load_checkpoint(path: Path, expected_model: str | None = None, device: torch.device | str = "cpu") -> Checkpoint:
@@ -186,15 +184,23 @@ def load_checkpoint(path: Path, expected_model: str | None = None, device: torch
             f"{path} holds a {name} model, not {expected_model}; use `aecli ... {name}` or another --checkpoint"
         )
     try:
-        model_config = ModelConfig(**config["model_config"])
         spec = DataSpec.from_dict(config["data"])
-        model = create_model(name, **model_config.to_dict())
-    except (KeyError, TypeError, ValueError, AecliError) as exc:
+        training = config.get("training", {})
+        history = config.get("history", [])
+        if not isinstance(training, dict) or not isinstance(history, list):
+            raise ValueError("training must be an object and history a list")
+        recipe = DataRecipe.from_dict(config["recipe"]) if "recipe" in config else DataRecipe.from_training(training)
+        model = model_from_config(name, config["model_config"])
+    except (KeyError, TypeError, ValueError, AecliError, RecursionError) as exc:
         raise AecliError(f"{path / CONFIG} is malformed ({exc}); retrain or restore the checkpoint") from exc
     try:
+        _check_safetensors_header(path / WEIGHTS)
         tensors = load_file(path / WEIGHTS)
-    except (OSError, SafetensorError) as exc:
+    except (OSError, SafetensorError, ValueError, UnicodeDecodeError) as exc:
         raise AecliError(f"cannot read {path / WEIGHTS} ({exc}); retrain or restore the checkpoint") from exc
+    for key, value in tensors.items():
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise AecliError(f"{path / WEIGHTS}: tensor {key!r} holds NaN or infinite values; retrain or restore it")
     extras = {k[len(EXTRA_PREFIX) :]: v for k, v in tensors.items() if k.startswith(EXTRA_PREFIX)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(EXTRA_PREFIX)}
     try:
@@ -203,15 +209,52 @@ def load_checkpoint(path: Path, expected_model: str | None = None, device: torch
         first = str(exc).splitlines()[0]
         raise AecliError(f"{path / WEIGHTS} does not match its config ({first}); retrain or restore it") from exc
     model.to(device).eval()
-    return Checkpoint(path, model, spec, config.get("training", {}), config.get("history", []), extras)
+    return Checkpoint(path, model, spec, recipe, training, history, extras)
 
 
-def load_trainer_state(path: Path) -> dict:
-    """Optimizer and RNG state, plain types only (weights_only=True)."""
-    file = Path(path) / TRAINER
+def _check_trainer_archive(file: Path, model: Autoencoder) -> None:
+    """torch.save writes an uncompressed zip: refuse compressed members and sizes no optimizer has."""
+    import zipfile
+
+    budget = 4 * sum(p.numel() * p.element_size() for p in model.parameters()) + 2**20 * 16
+    with zipfile.ZipFile(file) as archive:
+        members = archive.infolist()
+        if any(m.compress_type != zipfile.ZIP_STORED for m in members):
+            raise ValueError("it holds compressed members, which torch.save never writes")
+        total = sum(m.file_size for m in members)
+        if total > budget:
+            raise ValueError(f"it holds {total:,} bytes, more than this model's optimizer state can ({budget:,})")
+
+
+def load_trainer_state(checkpoint: Checkpoint) -> dict:
+    """Optimizer and RNG state, plain types only (weights_only=True), checked against the checkpoint."""
+    file = checkpoint.path / TRAINER
+    fix = "start a new run without --resume"
     if not file.is_file():
-        raise AecliError(f"{path} has no {TRAINER}, so it cannot be resumed; start a new run without --resume")
+        raise AecliError(f"{checkpoint.path} has no {TRAINER}, so it cannot be resumed; {fix}")
     try:
-        return torch.load(file, map_location="cpu", weights_only=True)
+        _check_trainer_archive(file, checkpoint.model)
+        state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as exc:  # any unpickling refusal or corruption
-        raise AecliError(f"cannot resume from {file} ({type(exc).__name__}); start a new run without --resume") from exc
+        raise AecliError(f"cannot resume from {file} ({type(exc).__name__}: {exc}); {fix}") from exc
+    expected = checkpoint.training.get("epochs_completed")
+    problems = []
+    if not isinstance(state, dict) or not {"optimizer", "rng", "epochs_completed"} <= set(state):
+        problems.append("it lacks optimizer, rng or epochs_completed")
+    elif state["epochs_completed"] != expected or expected != len(checkpoint.history):
+        problems.append(f"it says {state['epochs_completed']} epochs, its checkpoint {expected}")
+    elif not isinstance(state["rng"], torch.Tensor) or state["rng"].shape != torch.get_rng_state().shape:
+        problems.append("its random-number state has the wrong size")
+    else:
+        params = list(checkpoint.model.parameters())
+        saved = state["optimizer"].get("state", {}) if isinstance(state["optimizer"], dict) else None
+        if saved is None or any(
+            not isinstance(v, dict)
+            or not 0 <= int(k) < len(params)
+            or any(isinstance(t, torch.Tensor) and t.dim() > 0 and t.shape != params[int(k)].shape for t in v.values())
+            for k, v in saved.items()
+        ):
+            problems.append("its optimizer state does not fit the model")
+    if problems:
+        raise AecliError(f"cannot resume from {file}: {problems[0]}; {fix}")
+    return state

@@ -1,4 +1,4 @@
-"""An independent digit classifier that judges generated images.
+"""An independent classifier that judges generated images (digits, or any labelled data).
 
 Trained once per dataset on its training split and cached as safetensors under the
 dataset cache (never inside a --data-dir, which may be read-only).
@@ -17,7 +17,7 @@ from aecli.fileio import atomic_path, save_tensors
 from aecli.paths import data_cache
 
 EPOCHS = 6  # on MNIST; a small dataset gets more, to reach MIN_STEPS
-MIN_STEPS = 600  # scikit-learn's 1,437 training digits: 79% test accuracy in 6 epochs (66 steps)
+MIN_STEPS = 600  # a small dataset needs more than 6 epochs' steps (docs/decisions.md)
 BATCH = 128
 RECIPE = 3  # bump when the training recipe changes, so older cached judges are not reused
 
@@ -66,7 +66,7 @@ def train_classifier(data: Dataset, on_note: Callable[[str], None] | None = None
     for epoch in range(epochs):
         model.train()
         for group in optimizer.param_groups:
-            # halving every sixth of the run (each epoch on MNIST): 98.6% after 3 epochs at a fixed rate, 98.8% so
+            # the rate halves every sixth of the run (each epoch on MNIST)
             group["lr"] = 1e-3 * 0.5 ** (epoch * EPOCHS / epochs)
         for index in torch.randperm(len(images), generator=generator).split(BATCH):
             x = images[index].float() / 255
@@ -94,7 +94,7 @@ def load_or_train_classifier(data: Dataset, on_note: Callable[[str], None] | Non
         model.load_state_dict(load_file(path))
     except (OSError, SafetensorError, RuntimeError):
         if on_note:
-            on_note(f"Training a digit classifier to judge generated images (once; cached in {path.parent})")
+            on_note(f"Training a classifier to judge generated images (once; cached in {path.parent})")
         model = train_classifier(data, on_note)
         with atomic_path(path) as tmp:
             save_tensors({k: v.contiguous() for k, v in model.state_dict().items()}, tmp)
@@ -105,7 +105,7 @@ def generated_accuracy(
     model, classifier: nn.Module, per_class: int = 100, seed: int = 0, temperature: float | None = None
 ) -> dict[int, float]:
     """For each class, the share of generated images the classifier reads as that class."""
-    from aecli.ops import generate
+    from aecli.inference import generate
 
-    rows = generate(model, list(range(model.config.num_classes)), per_class, seed, temperature)
+    rows = generate(model, list(range(model.num_classes)), per_class, seed, temperature)
     return {d: (predict(classifier, rows[d]) == d).float().mean().item() for d in range(len(rows))}

@@ -8,6 +8,7 @@ import torch
 from aecli.errors import UsageError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def _mps_available() -> bool:
@@ -36,3 +37,30 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def bf16_is_native(device: torch.device) -> bool:
+    """True where bfloat16 matrix math runs in hardware: CUDA GPUs that have it, CPUs with AVX-512 BF16 or AMX."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # private, so looked up with care
+        return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+    return False
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """Whether training steps run under bfloat16 autocast (evaluation always stays in float32).
+
+    "auto" uses it only where the hardware has it natively; emulated bf16 is slower than fp32.
+    """
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+    if precision == "bf16" and device.type not in ("cpu", "cuda"):
+        raise UsageError(f"--precision bf16 is not supported on {device.type}; use --precision fp32 or auto")
+    return precision == "bf16" or (precision == "auto" and bf16_is_native(device))
+
+
+def preferred_memory_format(device: torch.device) -> torch.memory_format:
+    """Channels-last convolutions run faster on the CPU and on CUDA; MPS prefers the default layout."""
+    return torch.contiguous_format if device.type == "mps" else torch.channels_last

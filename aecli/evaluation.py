@@ -1,4 +1,4 @@
-"""Honest numbers: test negative ELBO, importance-weighted NLL, MSE / PSNR, t-SNE and clustering."""
+"""Honest numbers: test loss, negative ELBO, importance-weighted NLL, MSE / PSNR, t-SNE and clustering."""
 
 import math
 
@@ -6,10 +6,34 @@ import numpy as np
 import torch
 
 from aecli.data import Split
+from aecli.data.pixels import as_float, as_input, fixed_binarized
+from aecli.inference import latent_codes, reconstruct
 from aecli.models import Autoencoder
 from aecli.models.base import bernoulli_nll, log_normal
-from aecli.ops import as_float, latent_codes, reconstruct
-from aecli.training import as_input, fixed_binarized, mean_loss
+
+EVAL_BATCH = 512
+
+
+def test_batches(split: Split, model: Autoencoder, binarize: bool, batch: int = EVAL_BATCH):
+    """(x, y) batches of a split on the model's device: floats in [0, 1] (the fixed binarization with
+    `binarize`), labels for conditional models. One batch at a time, so a large split stays on disk."""
+    device = next(model.parameters()).device
+    for start in range(0, len(split), batch):
+        images = split.images[start : start + batch].to(device)
+        x = fixed_binarized(images, start) if binarize else as_input(images, False)
+        labels = split.labels[start : start + batch].to(device) if model.conditional else None
+        yield x, labels
+
+
+@torch.inference_mode()
+def mean_loss(model: Autoencoder, split: Split, binarize: bool = False) -> float:
+    """The model's own loss per test image (negative ELBO in nats for vae/cvae, MSE for ae)."""
+    model.eval()
+    device = next(model.parameters()).device
+    total = torch.zeros((), device=device, dtype=torch.float64)
+    for x, y in test_batches(split, model, binarize):
+        total += model.loss(x, y).double().sum()
+    return total.item() / len(split)
 
 
 @torch.inference_mode()
@@ -35,22 +59,21 @@ def iwae_nll(
 def evaluate(model: Autoencoder, test: Split, binarized: bool = False, k: int = 100, batch: int = 200) -> dict:
     """Test metrics of a trained model, on the test split it was not trained on."""
     torch.manual_seed(0)  # the Monte Carlo estimates repeat exactly
-    device = next(model.parameters()).device
     labels = test.labels if model.conditional else None
-    recon = reconstruct(model, test.images, labels)
-    target = as_float(test.images)
-    mse = torch.mean((recon - target) ** 2).item()
+    squared = 0.0
+    for start in range(0, len(test), EVAL_BATCH):
+        part = slice(start, start + EVAL_BATCH)
+        recon = reconstruct(model, test.images[part], labels[part] if labels is not None else None)
+        squared += torch.sum((recon - as_float(test.images[part])) ** 2).item()
+    mse = squared / test.images[:1].numel() / len(test)
     metrics = {"test_images": len(test), "mse": mse, "psnr_db": 10 * math.log10(1.0 / max(mse, 1e-12))}
     if not model.variational:
         return metrics
-    metrics["neg_elbo"] = mean_loss(model, test, 512, binarized)
-    images = test.images.to(device)
-    x_all = fixed_binarized(images) if binarized else as_input(images, False)
+    metrics["neg_elbo"] = mean_loss(model, test, binarized)
     total = 0.0
-    for start in range(0, len(images), batch):
-        y = labels[start : start + batch].to(device) if labels is not None else None
-        total += iwae_nll(model, x_all[start : start + batch], y, k).sum().item()
-    metrics["iwae_nll"] = total / len(images)
+    for x, y in test_batches(test, model, binarized, batch):
+        total += iwae_nll(model, x, y, k).sum().item()
+    metrics["iwae_nll"] = total / len(test)
     metrics["iwae_samples"] = k
     metrics["binarized"] = binarized
     return metrics

@@ -29,6 +29,18 @@ def isolated_home(tmp_path, monkeypatch):
     return tmp_path
 
 
+def install_run(model: str, run_dir: Path) -> Path:
+    """A copy of a trained run inside the test's model home, made the model's newest."""
+    import shutil
+
+    from aecli.runs import runs_dir, set_latest_run
+
+    target = runs_dir(model) / Path(run_dir).name
+    shutil.copytree(run_dir, target)
+    assert set_latest_run(model, target)
+    return target
+
+
 def invoke(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args])
 
@@ -53,11 +65,12 @@ def make_mnist(folder: Path, n_train: int = 64, n_test: int = 32, seed: int = 0)
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """A 1-epoch vae and cvae on digits, trained once for the whole session."""
+    from aecli.data import DataRecipe
     from aecli.training import TrainSettings, train
 
     root = tmp_path_factory.mktemp("trained")
     paths = {}
     for name in ("vae", "cvae"):
-        result = train(TrainSettings(model=name, dataset="digits", epochs=1), device="cpu", out=root / name)
+        result = train(TrainSettings(model=name, data=DataRecipe("digits"), epochs=1), device="cpu", out=root / name)
         paths[name] = result.run_dir
     return paths

@@ -6,16 +6,18 @@ import pytest
 import torch
 
 from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
-from aecli.data import DataSpec
+from aecli.data import DataRecipe, DataSpec
+from aecli.data.base import DIGITS
 from aecli.errors import AecliError
 from aecli.models import create_model
 
-SPEC = DataSpec(name="digits", channels=1, image_size=28, num_classes=10)
+SPEC = DataSpec(name="digits", channels=1, image_size=28, class_names=DIGITS, light_on_dark=True)
+RECIPE = DataRecipe("digits")
 
 
-def saved(tmp_path, name="vae"):
-    model = create_model(name, num_classes=10)
-    path = save_checkpoint(tmp_path, model, SPEC, {"epochs_completed": 1, "dataset": "digits"}, [])
+def saved(tmp_path, name="vae", **options):
+    model = create_model(name, SPEC, **options)
+    path = save_checkpoint(tmp_path, model, SPEC, RECIPE, {"epochs_completed": 1}, [{"epoch": 1}])
     return model, path
 
 
@@ -30,9 +32,8 @@ def test_round_trip_gives_bit_identical_outputs(tmp_path):
 
 
 def test_checkpoints_from_before_the_hidden_setting_load_with_256_units(tmp_path):
-    model = create_model("vae", hidden=256)
+    model, path = saved(tmp_path, hidden=256)
     assert create_model("vae").config.hidden == 128  # the default now differs from the old fixed size
-    path = save_checkpoint(tmp_path, model, SPEC, {"epochs_completed": 1, "dataset": "digits"}, [])
     config = json.loads((path / "config.json").read_text())
     del config["model_config"]["hidden"]
     (path / "config.json").write_text(json.dumps(config))
@@ -72,7 +73,7 @@ def test_resume_refuses_a_pickled_trainer_state_and_runs_nothing(tmp_path):
     _, path = saved(tmp_path)
     torch.save({"optimizer": Evil()}, path / "trainer.pt")
     with pytest.raises(AecliError, match="cannot resume"):
-        load_trainer_state(path)
+        load_trainer_state(load_checkpoint(path))
     assert not marker.exists()
 
 

@@ -13,7 +13,7 @@ import torch
 from conftest import make_mnist
 
 from aecli.data import load_dataset
-from aecli.data import mnist as mnist_module
+from aecli.data.sets import idx as idx_module
 from aecli.errors import AecliError
 
 
@@ -65,6 +65,16 @@ def test_digits_are_28x28_with_a_fixed_split():
     assert first.train.images.max() > 200 and first.train.images[:, :, :4].max() == 0  # digit centred, margin blank
 
 
+MNIST_FILES = list(idx_module.SETS["mnist"].files)
+
+
+def use_digests(monkeypatch, files: dict) -> None:
+    """Make the mnist adapter expect these digests (of the files a test serves)."""
+    import dataclasses
+
+    monkeypatch.setitem(idx_module.SETS, "mnist", dataclasses.replace(idx_module.SETS["mnist"], files=files))
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -90,18 +100,18 @@ def http_folder(tmp_path):
 
 
 def _hashes(folder):
-    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in mnist_module.FILES}
+    return {name: ("sha256", hashlib.sha256((folder / name).read_bytes()).hexdigest()) for name in MNIST_FILES}
 
 
 def test_mnist_downloads_into_the_cache_and_reuses_it(http_folder, monkeypatch, isolated_home):
     served, url = http_folder
     make_mnist(served)
-    monkeypatch.setattr(mnist_module, "FILES", _hashes(served))
+    use_digests(monkeypatch, _hashes(served))
     monkeypatch.setenv("AECLI_MNIST_URL", url)
     data = load_dataset("mnist")
     assert len(data.train) == 64
     cached = isolated_home / "cache" / "mnist"
-    assert sorted(p.name for p in cached.iterdir()) == sorted(mnist_module.FILES)
+    assert sorted(p.name for p in cached.iterdir()) == sorted(MNIST_FILES)
     for item in served.iterdir():
         item.unlink()  # the server now has nothing: the cache must be enough
     assert len(load_dataset("mnist").test) == 32
@@ -110,9 +120,9 @@ def test_mnist_downloads_into_the_cache_and_reuses_it(http_folder, monkeypatch, 
 def test_download_with_wrong_checksum_leaves_no_file(http_folder, monkeypatch, isolated_home):
     served, url = http_folder
     make_mnist(served)
-    monkeypatch.setattr(mnist_module, "FILES", dict.fromkeys(mnist_module.FILES, "0" * 64))
+    use_digests(monkeypatch, dict.fromkeys(MNIST_FILES, ("sha256", "0" * 64)))
     monkeypatch.setenv("AECLI_MNIST_URL", url)
-    with pytest.raises(AecliError, match="SHA-256"):
+    with pytest.raises(AecliError, match="known checksum"):
         load_dataset("mnist")
     cached = isolated_home / "cache" / "mnist"
     assert not cached.exists() or list(cached.iterdir()) == []
@@ -140,7 +150,7 @@ class _Truncating(_Quiet):
 
 def test_interrupted_download_leaves_no_file_and_a_rerun_works(tmp_path, monkeypatch, isolated_home):
     served = make_mnist(tmp_path / "served")
-    monkeypatch.setattr(mnist_module, "FILES", _hashes(served))
+    use_digests(monkeypatch, _hashes(served))
     with _serving(served, _Truncating) as url:
         monkeypatch.setenv("AECLI_MNIST_URL", url)
         with pytest.raises(AecliError, match="cannot download|stopped after"):

@@ -2,15 +2,19 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from aecli.data import DataSpec
+from aecli.data.base import DIGITS
 from aecli.errors import UsageError
 from aecli.models import MODELS, create_model
 from aecli.models.base import BernoulliNLL, bernoulli_nll
 
+DIGIT_SPEC = DataSpec("digits", channels=1, image_size=28, class_names=DIGITS)
+
 
 def build(name):
     if name == "ae":
-        return create_model(name, channels=3, image_size=64, latent_dim=16)
-    return create_model(name, num_classes=10)
+        return create_model(name, DataSpec("faces", channels=3, image_size=64), latent_dim=16)
+    return create_model(name, DIGIT_SPEC)
 
 
 @pytest.mark.parametrize("name", MODELS.names())
@@ -55,22 +59,22 @@ def test_bernoulli_nll_matches_torch_in_value_and_gradient():
 
 
 def test_cvae_decoder_depends_on_the_label():
-    model = create_model("cvae", num_classes=10)
+    model = create_model("cvae", DIGIT_SPEC)
     z = torch.randn(1, model.config.latent_dim)
     assert not torch.allclose(model.decode(z, torch.tensor([3])), model.decode(z, torch.tensor([7])))
 
 
 def test_cvae_encoder_depends_on_the_label():
-    model = create_model("cvae", num_classes=10)
+    model = create_model("cvae", DIGIT_SPEC)
     x = torch.rand(1, 1, 28, 28)
     assert not torch.allclose(model.encode(x, torch.tensor([3])), model.encode(x, torch.tensor([7])))
 
 
 def test_create_model_defaults_and_errors():
     assert create_model("vae", latent_dim=None).config.latent_dim == 20
-    assert create_model("cvae", num_classes=10).config.latent_dim == 8
-    assert create_model("ae", image_size=64).config.latent_dim == 128
+    assert create_model("cvae", DIGIT_SPEC).config.latent_dim == 8
+    assert create_model("ae", DataSpec("faces", channels=1, image_size=64)).config.latent_dim == 128
     with pytest.raises(UsageError, match="class labels"):
-        create_model("cvae", num_classes=0)
+        create_model("cvae", DataSpec("faces", channels=1, image_size=28))
     with pytest.raises(UsageError, match="image-size"):
-        create_model("ae", image_size=40)
+        create_model("ae", DataSpec("faces", channels=1, image_size=40))

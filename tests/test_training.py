@@ -8,8 +8,10 @@ import torch
 from safetensors.torch import load_file
 
 from aecli.checkpoint import load_checkpoint
+from aecli.data import DataRecipe
+from aecli.device import bf16_is_native, use_bf16
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
-from aecli.training import TrainSettings, bf16_is_native, set_learning_rate, train, use_bf16
+from aecli.training import TrainSettings, set_learning_rate, train
 
 
 def weights(run_dir):
@@ -17,7 +19,7 @@ def weights(run_dir):
 
 
 def test_loss_goes_down_and_files_are_written(tmp_path):
-    result = train(TrainSettings(model="vae", dataset="digits", epochs=3), device="cpu", out=tmp_path / "run")
+    result = train(TrainSettings(model="vae", data=DataRecipe("digits"), epochs=3), device="cpu", out=tmp_path / "run")
     losses = [row["test_loss"] for row in result.history]
     assert losses[-1] < losses[0]
     assert (tmp_path / "run" / "metrics.csv").read_text().count("\n") == 4
@@ -42,7 +44,7 @@ def interrupt_at(epoch_to_stop: int):
 
 
 def test_same_seed_same_weights_and_resume_matches_uninterrupted(tmp_path):
-    settings = dict(model="vae", dataset="digits", seed=7, epochs=3)
+    settings = dict(model="vae", data=DataRecipe("digits"), seed=7, epochs=3)
     train(TrainSettings(**settings), device="cpu", out=tmp_path / "whole")
     with pytest.raises(TrainingInterrupted):
         train(TrainSettings(**settings), device="cpu", out=tmp_path / "split", on_progress=interrupt_at(2))
@@ -58,7 +60,7 @@ def test_same_seed_same_weights_and_resume_matches_uninterrupted(tmp_path):
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, monkeypatch):
     from aecli.models.vae import VAE
 
-    train(TrainSettings(model="vae", dataset="digits", epochs=1), device="cpu", out=tmp_path / "run")
+    train(TrainSettings(model="vae", data=DataRecipe("digits"), epochs=1), device="cpu", out=tmp_path / "run")
     good = weights(tmp_path / "run")
     finite_loss = VAE.loss
     monkeypatch.setattr(VAE, "loss", lambda self, x, y=None: finite_loss(self, x, y) * float("nan"))
@@ -73,7 +75,7 @@ def test_sigint_saves_the_last_epoch_and_says_how_to_resume(tmp_path):
     assert threading.current_thread() is threading.main_thread()
     with pytest.raises(TrainingInterrupted, match="--resume") as info:
         train(
-            TrainSettings(model="vae", dataset="digits", epochs=3),
+            TrainSettings(model="vae", data=DataRecipe("digits"), epochs=3),
             device="cpu",
             out=tmp_path / "run",
             on_progress=interrupt_at(2),
@@ -97,7 +99,7 @@ def test_precision_choice_follows_the_hardware():
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_both_precisions_learn_and_save_float32_weights(tmp_path, precision):
-    settings = TrainSettings(model="cvae", dataset="digits", epochs=2, precision=precision)
+    settings = TrainSettings(model="cvae", data=DataRecipe("digits"), epochs=2, precision=precision)
     result = train(settings, device="cpu", out=tmp_path / "run")
     losses = [row["test_loss"] for row in result.history]
     assert losses[-1] < losses[0]

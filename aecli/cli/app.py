@@ -1,34 +1,48 @@
-"""The Typer app, shared options, and the error handling every command goes through."""
+"""The Typer app, one-line errors, and what every command shares: output checks, results, notes."""
 
+import contextlib
 import functools
 import json
 import os
+import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
 from aecli import __version__
-from aecli.errors import AecliError
+from aecli.errors import AecliError, UsageError
+
+# click's own error class (vendored by newer typer, a dependency of older): found without a private import
+CLICK_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors as one `Error: ...` line (exit 2), not click's four-line usage block."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except CLICK_ERRORS as exc:
+            message = " ".join(exc.format_message().split())
+            command = exc.ctx.command_path if getattr(exc, "ctx", None) else "aecli"
+            say(f"Error: {message} (see `{command} --help`)")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            say("Error: aborted")
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
 
 app = typer.Typer(
     name="aecli",
-    help="Train and use autoencoders: a conv AE on LFW faces, a VAE and a conditional VAE on MNIST.",
+    cls=OneLineErrors,
+    help="Train and use autoencoders (AE, VAE, conditional VAE) on digits, faces, or your own images.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: `aecli --help` in a tenth of a second, not half
-)
-
-MODEL_HELP = "Model name: ae, vae or cvae."
-CheckpointOption = typer.Option(None, "--checkpoint", help="A checkpoint or run directory (default: newest run).")
-JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of paths.")
-DataDirOption = typer.Option(None, "--data-dir", help="Read the model's dataset from this folder.")
-TemperatureOption = typer.Option(
-    None,
-    min=0.0,
-    max=10.0,
-    help="Scale of the random latents: 1 draws from the prior, lower gives clearer, less varied images "
-    "(default: cvae 0.7, others 1).",
 )
 
 
@@ -50,11 +64,6 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def fail(message: str, code: int) -> None:
-    say(f"Error: {message}")
-    raise typer.Exit(code)
-
-
 def command(func):
     """Run a command, turning library errors into `Error: ...` lines and exit codes."""
 
@@ -68,26 +77,35 @@ def command(func):
         except AecliError as exc:
             if debug:
                 raise
-            fail(str(exc), exc.exit_code)
+            say(f"Error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            fail("interrupted", 130)
+            say("Error: interrupted")
+            raise typer.Exit(130) from None
         except MemoryError:
-            fail("out of memory; try a smaller --batch-size or -n", 1)
+            if debug:
+                raise
+            say("Error: out of memory; try a smaller --batch-size, -n or --image-size")
+            raise typer.Exit(1) from None
         except Exception as exc:  # the last line of defence: never a bare traceback
             if debug:
                 raise
-            fail(f"unexpected {type(exc).__name__}: {exc}; rerun with AECLI_DEBUG=1 for details", 1)
+            say(f"Error: unexpected {type(exc).__name__}: {exc}; rerun with AECLI_DEBUG=1 for details")
+            raise typer.Exit(1) from None
 
     return wrapper
 
 
-def prepare_output(path: Path, allowed: tuple[str, ...]) -> Path:
-    """Check an output file's extension and folder before any work is done."""
-    from aecli.errors import UsageError
+NAME_MAX = 255
 
+
+def prepare_output(path: Path, allowed: tuple[str, ...]) -> Path:
+    """Check an output file's extension, name and folder before any work is done."""
     path = Path(path)
     if path.suffix.lower() not in allowed:
         raise UsageError(f"cannot write {path.name!r}: use a file name ending in {', '.join(allowed)}")
+    if len(os.fsencode(path.name)) > NAME_MAX:
+        raise UsageError(f"-o {path.name[:40]}...: the file name is longer than {NAME_MAX} bytes; use a shorter one")
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -101,29 +119,35 @@ def prepare_output(path: Path, allowed: tuple[str, ...]) -> Path:
 
 
 def emit(result: dict, as_json: bool, paths: list[Path] | None = None) -> None:
-    """Results on stdout: one JSON object, or the written paths."""
+    """Results on stdout: one JSON object (strictly valid: no NaN), or the written paths."""
     if as_json:
-        typer.echo(json.dumps(result, default=str))
+        typer.echo(json.dumps(result, default=str, allow_nan=False))
     else:
         for path in paths or []:
             typer.echo(str(path))
 
 
-def load_model(model: str, checkpoint: Path | None, device: str = "auto"):
-    """The checkpoint to use for MODEL: --checkpoint, the newest run, or the bundled one."""
-    from aecli.checkpoint import find_checkpoint, load_checkpoint
-    from aecli.device import resolve_device
-    from aecli.models import MODELS
+@contextlib.contextmanager
+def reporter():
+    """A data Reporter for commands: notes on stderr, a progress bar for slow reads on a terminal."""
+    from aecli.cli.progress import task_progress
+    from aecli.data import Reporter
 
-    MODELS.get(model)
-    path = find_checkpoint(model, checkpoint, announce=say)
-    return load_checkpoint(path, model, resolve_device(device))
+    with task_progress() as progress:
+        yield Reporter(note=say, progress=progress)
 
 
-def test_data(ckpt, data_dir: Path | None):
-    from aecli.data import load_for_checkpoint
+def load(model: str, checkpoint: Path | None):
+    from aecli import api
 
-    return load_for_checkpoint(ckpt.training, data_dir)
+    return api.load(model, checkpoint, announce=say)
+
+
+def extra_inputs(ctx: typer.Context, inputs: list[Path] | None) -> list[Path] | None:
+    """`--input a.png b.png`: click leaves the files after the first as extra arguments."""
+    if ctx.args and not inputs:
+        raise UsageError(f"unexpected argument {ctx.args[0]!r}; pass image files with --input")
+    return [*(inputs or []), *(Path(a) for a in ctx.args)] or None
 
 
 def main() -> None:

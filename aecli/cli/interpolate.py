@@ -1,50 +1,32 @@
 """aecli interpolate MODEL"""
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from aecli.cli.app import (
-    MODEL_HELP,
-    CheckpointOption,
-    DataDirOption,
-    JsonOption,
-    app,
-    command,
-    emit,
-    load_model,
-    prepare_output,
-    test_data,
-)
+from aecli.cli.app import app, command, emit, load, prepare_output, reporter
+from aecli.cli.options import Checkpoint, DataDir, Json, Model, examples, output
 
 
-@app.command()
+@app.command(epilog=examples("aecli interpolate vae -n 10 -o path.png", "aecli interpolate cvae --seed 3 -o path.npy"))
 @command
 def interpolate(
-    model: str = typer.Argument(..., help=MODEL_HELP),
-    checkpoint: Path = CheckpointOption,
-    n: int = typer.Option(10, "-n", min=2, max=1000, help="Steps along the line, ends included."),
-    seed: int = typer.Option(0, min=0, help="Picks the two test images."),
-    output: Path = typer.Option(Path("interpolation.png"), "-o", "--output", help=".png strip or .npy array."),
-    data_dir: Path = DataDirOption,
-    as_json: bool = JsonOption,
+    model: Model,
+    checkpoint: Checkpoint = None,
+    n: Annotated[int, typer.Option("-n", min=2, max=1000, help="Steps along the line, ends included.")] = 10,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Picks the two test images.")] = 0,
+    out: Path = output("interpolation.png", ".png strip or .npy array (N x C x H x W)."),
+    data_dir: DataDir = None,
+    as_json: Json = False,
 ) -> None:
     """Decode a straight line in latent space between two test images."""
-    import torch
+    from aecli import api
+    from aecli.outputs import IMAGE_SUFFIXES, save_images
 
-    from aecli.imaging import IMAGE_SUFFIXES, save_images
-    from aecli.ops import interpolate as run
-
-    output = prepare_output(output, IMAGE_SUFFIXES)
-    ckpt = load_model(model, checkpoint)
-    test = test_data(ckpt, data_dir).test
-    first, second = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:2].tolist()
-    if test.labels is not None:  # prefer two different classes: a more telling path
-        others = torch.nonzero(test.labels != test.labels[first]).squeeze(1)
-        if len(others):
-            second = others[seed % len(others)].item()
-    pair = test.images[[first, second]]
-    labels = test.labels[[first, second]] if ckpt.model.conditional else None
-    path = run(ckpt.model, pair, labels, n)
-    save_images(path.numpy(), output, ncols=n)
-    emit({"output": str(output), "model": model, "steps": n, "test_indices": [first, second]}, as_json, [output])
+    out = prepare_output(out, IMAGE_SUFFIXES)
+    ckpt = load(model, checkpoint)
+    with reporter() as notes:
+        result = api.interpolate(ckpt, n, seed, data_dir, notes)
+    save_images(result.images, out, ncols=n)
+    emit({"output": str(out), "model": model, **result.info}, as_json, [out])

@@ -1,7 +1,21 @@
-"""A rich progress bar on stderr, shown only when stderr is a terminal."""
+"""Rich progress bars on stderr, shown only when stderr is a terminal."""
 
 import contextlib
 import sys
+
+
+def _bar(*columns):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        *columns[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        *columns[1:],
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
 
 
 @contextlib.contextmanager
@@ -10,17 +24,11 @@ def training_progress():
     if not sys.stderr.isatty():
         yield lambda progress: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import TextColumn
 
-    bar = Progress(
+    bar = _bar(
         TextColumn("epoch {task.fields[epoch]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
         TextColumn("loss {task.fields[loss]:.3f}  {task.fields[rate]:.0f} img/s"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=False,
     )
     tasks: dict[int, int] = {}
 
@@ -30,6 +38,26 @@ def training_progress():
             tasks[progress.epoch] = bar.add_task("", total=progress.steps, epoch=label, loss=0.0, rate=0.0)
         fields = {"loss": progress.loss, "rate": progress.images_per_second, "epoch": label}
         bar.update(tasks[progress.epoch], completed=progress.step, **fields)
+
+    with bar:
+        yield update
+
+
+@contextlib.contextmanager
+def task_progress():
+    """Yield a callback (what, done, total) for slow data reads (a no-op off a terminal)."""
+    if not sys.stderr.isatty():
+        yield lambda what, done, total: None
+        return
+    from rich.progress import TextColumn
+
+    bar = _bar(TextColumn("{task.description}"))
+    tasks: dict[str, int] = {}
+
+    def update(what: str, done: int, total: int) -> None:
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=total)
+        bar.update(tasks[what], completed=done)
 
     with bar:
         yield update

@@ -1,43 +1,39 @@
 """aecli sample MODEL"""
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from aecli.cli.app import (
-    MODEL_HELP,
-    CheckpointOption,
-    JsonOption,
-    TemperatureOption,
-    app,
-    command,
-    emit,
-    load_model,
-    prepare_output,
+from aecli.cli.app import app, command, emit, load, prepare_output
+from aecli.cli.options import Checkpoint, Json, Model, Seed, Temperature, examples, output
+
+
+@app.command(
+    epilog=examples(
+        "aecli sample vae -n 64 -o samples.png",
+        "aecli sample ae -n 32 --naive -o naive.png",
+        "aecli sample vae -n 10000 --seed 1 -o samples.npy",
+    )
 )
-
-
-@app.command()
 @command
 def sample(
-    model: str = typer.Argument(..., help=MODEL_HELP),
-    checkpoint: Path = CheckpointOption,
-    n: int = typer.Option(64, "-n", min=1, max=100_000, help="How many images."),
-    seed: int = typer.Option(None, min=0, help="Random seed (default: a new draw each time)."),
-    temperature: float = TemperatureOption,
-    naive: bool = typer.Option(False, "--naive", help="ae: draw latents from N(0, I), not the fitted Gaussian."),
-    output: Path = typer.Option(Path("samples.png"), "-o", "--output", help=".png grid or .npy array."),
-    as_json: bool = JsonOption,
+    model: Model,
+    checkpoint: Checkpoint = None,
+    n: Annotated[int, typer.Option("-n", min=1, max=100_000, help="How many images.")] = 64,
+    seed: Seed = None,
+    temperature: Temperature = None,
+    naive: Annotated[bool, typer.Option("--naive", help="ae: latents from N(0, I), not the fitted Gaussian.")] = False,
+    out: Path = output("samples.png"),
+    as_json: Json = False,
 ) -> None:
     """Draw new images from random latent vectors."""
-    from aecli.imaging import IMAGE_SUFFIXES, save_images
-    from aecli.ops import sample as run
-    from aecli.ops import temperature_for
+    from aecli import api
+    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
-    output = prepare_output(output, IMAGE_SUFFIXES)
-    ckpt = load_model(model, checkpoint)
-    temperature = temperature_for(ckpt.model, temperature)
-    images = run(ckpt.model, n, seed, ckpt.extras, naive=naive, temperature=temperature)
-    save_images(images.numpy(), output)
-    summary = {"output": str(output), "model": model, "images": n, "seed": seed, "temperature": temperature}
-    emit(summary, as_json, [output])
+    out = prepare_output(out, IMAGE_SUFFIXES)
+    check_grid_size(n, out)
+    ckpt = load(model, checkpoint)
+    result = api.sample(ckpt, n, seed, temperature, naive)
+    save_images(result.images, out)
+    emit({"output": str(out), "model": model, **result.info}, as_json, [out])

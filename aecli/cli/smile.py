@@ -1,67 +1,55 @@
 """aecli smile MODEL"""
 
+import math
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from aecli.cli.app import (
-    CheckpointOption,
-    DataDirOption,
-    JsonOption,
-    app,
-    command,
-    emit,
-    load_model,
-    prepare_output,
-    test_data,
-)
+from aecli.cli.app import app, command, emit, extra_inputs, load, prepare_output, reporter
+from aecli.cli.options import Checkpoint, DataDir, Inputs, Json, examples, output
 from aecli.errors import UsageError
 
 
-@app.command()
+@app.command(
+    context_settings={"allow_extra_args": True},
+    epilog=examples(
+        "aecli smile ae -n 8 --steps 5 -o smile.png",
+        "aecli smile ae --attribute Eyeglasses --strength 2 -o glasses.png",
+        "aecli smile ae --input me.jpg -o my_smile.png",
+    ),
+)
 @command
 def smile(
-    model: str = typer.Argument(..., help="An autoencoder trained on faces with attributes: ae."),
-    checkpoint: Path = CheckpointOption,
-    attribute: str = typer.Option("Smiling", help="Any attribute column, matched case-insensitively."),
-    strength: float = typer.Option(1.5, help="How far to move along the attribute vector at the last step."),
-    steps: int = typer.Option(5, min=2, max=50, help="Strengths from 0 to --strength."),
-    n: int = typer.Option(8, "-n", min=1, max=1000, help="How many faces (the test faces scoring lowest)."),
-    inputs: list[Path] = typer.Option(None, "--input", help="Your own photos instead of test faces."),
-    output: Path = typer.Option(Path("smile.png"), "-o", "--output", help=".png grid or .npy (N x K x C x H x W)."),
-    data_dir: Path = DataDirOption,
-    as_json: bool = JsonOption,
+    ctx: typer.Context,
+    model: Annotated[
+        str, typer.Argument(help="An autoencoder trained on faces with attributes: ae.", show_default=False)
+    ],
+    checkpoint: Checkpoint = None,
+    attribute: Annotated[str, typer.Option(help="Any attribute column, matched case-insensitively.")] = "Smiling",
+    strength: Annotated[
+        float, typer.Option(min=-100.0, max=100.0, help="How far to move along the attribute vector at the last step.")
+    ] = 1.5,
+    steps: Annotated[int, typer.Option(min=2, max=50, help="Strengths from 0 to --strength.")] = 5,
+    n: Annotated[int, typer.Option("-n", min=1, max=1000, help="How many faces (the test faces scoring lowest).")] = 8,
+    inputs: Inputs = None,
+    out: Path = output(
+        "smile.png", ".png grid (a row per face, a labelled column per strength) or .npy (N x K x C x H x W)."
+    ),
+    data_dir: DataDir = None,
+    as_json: Json = False,
 ) -> None:
     """Add an attribute direction (the smile vector) to faces, step by step."""
-    import torch
+    from aecli import api
+    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
-    from aecli.imaging import IMAGE_SUFFIXES, save_images
-    from aecli.ops import apply_attribute, find_attribute, load_input_images
-
-    output = prepare_output(output, IMAGE_SUFFIXES)
-    ckpt = load_model(model, checkpoint)
-    if ckpt.model.conditional:
-        raise UsageError(f"smile works on unconditional face models; use `aecli smile ae` (not {model})")
-    index = find_attribute(ckpt.spec, attribute)
-    directions = ckpt.extras.get("attribute_directions")
-    if directions is None:
-        raise UsageError(f"{ckpt.path} stores no attribute vectors; retrain it on --dataset lfw with attributes")
-    if inputs:
-        faces = load_input_images(inputs, ckpt.spec)
-    else:
-        test = test_data(ckpt, data_dir).test
-        scores = test.attributes[:, index] if test.attributes is not None else None
-        if scores is None or torch.isnan(scores).all():
-            raise UsageError("the test faces have no attribute scores; pass your own photos with --input")
-        known = torch.nonzero(~torch.isnan(scores)).squeeze(1)
-        faces = test.images[known[torch.argsort(scores[known])][:n]]
-    strengths = torch.linspace(0, strength, steps).tolist()
-    grid = apply_attribute(ckpt.model, faces, directions[index], strengths)
-    save_images(grid.numpy(), output)
-    result = {
-        "output": str(output),
-        "attribute": ckpt.spec.attribute_names[index],
-        "faces": len(faces),
-        "strengths": strengths,
-    }
-    emit(result, as_json, [output])
+    if not math.isfinite(strength):
+        raise UsageError(f"--strength must be a finite number, not {strength}")
+    inputs = extra_inputs(ctx, inputs)
+    out = prepare_output(out, IMAGE_SUFFIXES)
+    check_grid_size(n * (steps + 1), out)
+    ckpt = load(model, checkpoint)
+    with reporter() as notes:
+        result = api.smile(ckpt, attribute, strength, steps, n, inputs, data_dir, notes)
+    save_images(result.images, out, col_labels=result.col_labels)
+    emit({"output": str(out), **result.info}, as_json, [out])

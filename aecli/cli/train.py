@@ -1,66 +1,176 @@
 """aecli train MODEL"""
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from aecli.cli.app import MODEL_HELP, JsonOption, app, command, emit, say
-from aecli.cli.progress import training_progress
+from aecli.cli.app import app, command, emit, reporter, say
+from aecli.cli.options import MAX_SEED, Json, Model, examples
+from aecli.errors import UsageError
+
+RECIPE_HELP = "Recipe options are errors on datasets that do not use them."
 
 
-@app.command()
-@command
-def train(
-    model: str = typer.Argument(..., help=MODEL_HELP),
-    dataset: str = typer.Option(None, help="mnist, digits (vae/cvae); lfw, lfw-mini (ae). Default: the model's own."),
-    data_dir: Path = typer.Option(None, "--data-dir", help="Read the dataset from local files instead of downloading."),
-    epochs: int = typer.Option(20, min=1, help="Total epochs (with --resume: including those done)."),
-    batch_size: int = typer.Option(None, min=1, help="Images per step (vae/cvae 64, ae 32)."),
-    lr: float = typer.Option(None, min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3)."),
-    latent_dim: int = typer.Option(None, min=1, max=4096, help="Latent size (vae 20, cvae 8, ae 128)."),
-    device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
-    precision: str = typer.Option(
-        "auto", help="auto (bf16 where the hardware has it, else fp32), fp32 or bf16, for training steps."
-    ),
-    seed: int = typer.Option(0, min=0, help="Random seed; the same seed repeats a CPU run exactly."),
-    image_size: int = typer.Option(None, min=16, max=512, help="Side of the images (lfw; default 64)."),
-    crop: float = typer.Option(None, min=0.05, max=1.0, help="Centre crop, a fraction of the side (lfw)."),
-    grey: bool = typer.Option(False, "--grey", help="Convert images to grey (lfw)."),
-    binarize: bool = typer.Option(False, "--binarize", help="Train on dynamically binarized pixels (vae/cvae)."),
-    out: Path = typer.Option(None, "--out", help="Run directory (default: a new one under the model home)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the newest run (or --out) from its last epoch."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Train a model; a checkpoint is written after every epoch."""
-    from aecli.training import TrainSettings
-    from aecli.training import train as run_training
-
-    settings = TrainSettings(
-        model=model,
-        dataset=dataset,
-        data_dir=str(data_dir.resolve()) if data_dir else None,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        latent_dim=latent_dim,
-        seed=seed,
-        binarize=binarize,
-        image_size=image_size,
-        crop=crop,
-        grey=grey,
-        precision=precision,
-    )
+def model_options(model: str, args: list[str]) -> dict:
+    """`--width 16 --hidden=256`: fields of the model's config, given after the usual options."""
     from aecli.models import MODELS
 
+    fields = MODELS.get(model).Config.options()
+    flags = {"--" + name.replace("_", "-"): name for name in fields}
+    options, rest = {}, list(args)
+    while rest:
+        flag, _, value = rest.pop(0).partition("=")
+        if flag not in flags:
+            import difflib
+
+            known = ", ".join(flags)
+            close = difflib.get_close_matches(flag, [*flags, *TRAIN_FLAGS], n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(f"no such option {flag} for train {model}; {hint}{model}'s model options: {known}")
+        if not value:
+            if not rest:
+                raise UsageError(f"{flag} needs a value")
+            value = rest.pop(0)
+        name = flags[flag]
+        kind = type(fields[name].default)
+        try:
+            options[name] = kind(value)
+        except ValueError:
+            raise UsageError(f"{flag} takes a {'whole ' if kind is int else ''}number, not {value!r}") from None
+        low, high = fields[name].metadata["range"]
+        if not low <= options[name] <= high:
+            raise UsageError(f"{flag} {value} is outside [{low}, {high}]")
+    return options
+
+
+TRAIN_FLAGS = ["--dataset", "--data-dir", "--epochs", "--batch-size", "--lr", "--latent-dim", "--device", "--precision"]
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=examples(
+        "aecli train vae --dataset digits --epochs 5",
+        "aecli train cvae --dataset folder --data-dir my_images/ --image-size 32 --epochs 20",
+        "aecli train ae --data-dir lfw/ --crop 1 --epochs 30 --json",
+    ),
+)
+@command
+def train(
+    ctx: typer.Context,
+    model: Model,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="mnist, fashion-mnist, kmnist, digits, folder (your own images), lfw, lfw-mini, celeba. "
+            "Default: mnist for vae/cvae, lfw for ae."
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", metavar="DIR", help="Read the dataset from local files.")
+    ] = None,
+    epochs: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Total epochs (with --resume: including those done).")
+    ] = 20,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, max=65_536, help="Images per step (vae/cvae 64, ae 32).")
+    ] = None,
+    lr: Annotated[
+        float | None, typer.Option(min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3).")
+    ] = None,
+    latent_dim: Annotated[
+        int | None, typer.Option(min=1, max=4096, help="Latent size (vae 20, cvae 8, ae 128).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps.")] = "auto",
+    precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it), fp32 or bf16.")] = "auto",
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=MAX_SEED, help="Random seed (default: drawn, and recorded).")
+    ] = None,
+    image_size: Annotated[
+        int | None,
+        typer.Option(min=16, max=512, help="Image side (folder, lfw, celeba, lfw-mini; default 64)."),
+    ] = None,
+    crop: Annotated[
+        float | None,
+        typer.Option(
+            min=0.05, max=1.0, help="Centre crop, a fraction of the shorter side (folder 1, lfw 0.36, celeba 0.83)."
+        ),
+    ] = None,
+    grey: Annotated[bool, typer.Option("--grey", help="Convert colour images to grey (folder, lfw, celeba).")] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Use only the first N images of each split (quick trials).")
+    ] = None,
+    split_by: Annotated[
+        str | None,
+        typer.Option(
+            "--split-by",
+            metavar="COLUMN",
+            help="folder: keep each value of this table column (or 'class') on one side of the split.",
+        ),
+    ] = None,
+    binarize: Annotated[
+        bool, typer.Option("--binarize", help="Train on dynamically binarized pixels (vae/cvae).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Run folder (default: a new one in the model home).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the newest run (or --out) from its last epoch.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Train a model; a checkpoint is written after every epoch.
+
+    Model options (e.g. --width 16, --hidden 256 for vae/cvae) follow the usual ones.
+    """
+    from aecli.cli.progress import training_progress
+    from aecli.data import DataRecipe, check_recipe
+    from aecli.models import MODELS
+    from aecli.training import TrainSettings, default_dataset
+    from aecli.training import train as run_training
+
     MODELS.get(model)
-    with training_progress() as on_progress:
-        result = run_training(settings, device=device, out=out, resume=resume, on_progress=on_progress, on_note=say)
+    options = model_options(model, ctx.args)
+    if latent_dim is not None:
+        options["latent_dim"] = latent_dim
+    folder = str(data_dir.expanduser().resolve()) if data_dir else None
+    recipe = DataRecipe(dataset or default_dataset(model), folder, image_size, crop, grey, limit, split_by)
+    check_recipe(recipe)
+    if resume and (dataset or recipe.given() or options):
+        raise UsageError("--resume continues a run with its own data and model settings; drop the other options")
+    settings = TrainSettings(
+        model, None if resume else recipe, epochs, batch_size, lr, seed, binarize, precision, options
+    )
+
+    def epoch_line(row: dict, used) -> None:
+        if not training_bar_shown:
+            left = (used.epochs - row["epoch"]) * row["seconds"]
+            say(
+                f"epoch {row['epoch']}/{used.epochs}: train loss {row['train_loss']:.3f}, test loss "
+                f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
+            )
+
+    import sys
+
+    training_bar_shown = sys.stderr.isatty()
+    with reporter() as data_reporter, training_progress() as on_progress:
+        result = run_training(
+            settings,
+            device=device,
+            out=out,
+            resume=resume,
+            on_progress=on_progress,
+            reporter=data_reporter,
+            on_epoch=epoch_line,
+        )
     last = result.history[-1]
     seconds = result.train_seconds
     summary = {
         "checkpoint": str(result.checkpoint),
         "model": model,
-        "dataset": result.settings.dataset,
+        "dataset": result.recipe.dataset,
+        "recipe": result.recipe.to_dict(),
+        "seed": result.settings.seed,
         "epochs": last["epoch"],
         "train_loss": last["train_loss"],
         "test_loss": last["test_loss"],
@@ -68,4 +178,6 @@ def train(
         "images_per_second": round(result.train_images / seconds, 1) if seconds else None,
     }
     say(f"epoch {last['epoch']}: test loss {last['test_loss']:.3f}; run saved in {result.run_dir}")
+    if not result.in_home:
+        say(f"This run is outside the model home; use it with --checkpoint {result.run_dir}")
     emit(summary, as_json, [result.checkpoint])

@@ -1,89 +1,69 @@
 """aecli tsne MODEL [MODEL ...]"""
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from aecli.cli.app import (
-    CheckpointOption,
-    DataDirOption,
-    JsonOption,
-    app,
-    command,
-    emit,
-    load_model,
-    prepare_output,
-    test_data,
-)
+from aecli.cli.app import app, command, emit, load, prepare_output, reporter
+from aecli.cli.options import Checkpoint, DataDir, Json, examples, output
 from aecli.errors import UsageError
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "aecli tsne vae -n 5000 -o tsne.png",
+        "aecli tsne vae cvae -o compare.png --json",
+        "aecli tsne ae --attribute Smiling -o faces.csv",
+    )
+)
 @command
 def tsne(
-    models: list[str] = typer.Argument(..., help="One or more models, e.g. `vae cvae` to compare."),
-    checkpoint: Path = CheckpointOption,
-    attribute: str = typer.Option("Smiling", help="Colour by this attribute when the data has no classes."),
-    n: int = typer.Option(5000, "-n", min=10, max=100_000, help="How many test images."),
-    seed: int = typer.Option(0, min=0, help="t-SNE random seed."),
-    output: Path = typer.Option(Path("tsne.png"), "-o", "--output", help=".png plot, .csv or .npy (x, y, label)."),
-    data_dir: Path = DataDirOption,
-    as_json: bool = JsonOption,
+    models: Annotated[
+        list[str], typer.Argument(help="One or more models, e.g. `vae cvae` to compare.", show_default=False)
+    ],
+    checkpoint: Checkpoint = None,
+    attribute: Annotated[str, typer.Option(help="Colour by this attribute when the data has no classes.")] = "Smiling",
+    n: Annotated[int, typer.Option("-n", min=10, max=100_000, help="How many test images.")] = 5000,
+    seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="t-SNE random seed.")] = 0,
+    out: Path = output("tsne.png", ".png plot, .csv or .npy (x, y, label)."),
+    data_dir: DataDir = None,
+    as_json: Json = False,
 ) -> None:
-    """2-D t-SNE of test-set latent codes, coloured by digit (or attribute), with a cluster score."""
+    """2-D t-SNE of test-set latent codes, coloured by class (or attribute), with a cluster score."""
     import numpy as np
 
-    from aecli.evaluation import cluster_scores, embeddings, tsne_2d
-    from aecli.imaging import plot_embeddings, save_csv, save_npy
-    from aecli.ops import find_attribute
+    from aecli import api
+    from aecli.outputs import plot_embeddings, save_csv, save_npy
 
-    output = prepare_output(output, (".png", ".csv", ".npy"))
+    out = prepare_output(out, (".png", ".csv", ".npy"))
     if checkpoint is not None and len(models) > 1:
         raise UsageError("--checkpoint names one model's checkpoint; compare several models without it")
-    checkpoints = {name: load_model(name, checkpoint) for name in models}
-    trained_on = {name: ckpt.spec.name for name, ckpt in checkpoints.items()}
-    if len(set(trained_on.values())) > 1:
-        found = ", ".join(f"{name} on {dataset}" for name, dataset in trained_on.items())
-        raise UsageError(f"the models were trained on different data ({found}); train them on the same --dataset")
-    panels, results, data = [], {}, None
-    for name, ckpt in checkpoints.items():
-        data = data or test_data(ckpt, data_dir)
-        test = data.test
-        count = min(n, len(test))
-        codes = embeddings(ckpt.model, test, count)
-        if test.labels is not None:
-            labels, categorical, legend = test.labels[:count].numpy(), True, "digit"
-            scores = cluster_scores(codes, labels)
-        else:
-            index = find_attribute(data.spec, attribute)
-            labels, categorical, legend = (
-                test.attributes[:count, index].numpy(),
-                False,
-                data.spec.attribute_names[index],
-            )
-            scores = {}
-        points = tsne_2d(codes, seed)
-        score_text = ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+    checkpoints = [load(name, checkpoint) for name in models]
+    with reporter() as notes:
+        embedded, points, data = api.compare(checkpoints, n, seed, attribute, data_dir, notes)
+    panels = []
+    for e, p in zip(embedded, points, strict=True):
+        score = ", ".join(f"{k} {v:.3f}" for k, v in e.scores.items())
         panels.append(
             {
-                "title": f"{name} ({score_text})" if scores else name,
-                "points": points,
-                "labels": labels,
-                "categorical": categorical,
+                "title": f"{e.model} ({score})" if score else e.model,
+                "points": p,
+                "labels": e.labels,
+                "categorical": e.categorical,
             }
         )
-        results[name] = {"images": count, **scores}
-    suffix = output.suffix.lower()
-    table = np.concatenate([np.column_stack([p["points"], p["labels"]]) for p in panels]).astype(np.float32)
+    suffix = out.suffix.lower()
     if suffix == ".png":
-        plot_embeddings(panels, output, legend)
+        plot_embeddings(panels, out, embedded[0].legend, data.spec.class_names)
     elif suffix == ".npy":
-        save_npy(table, output)
+        save_npy(np.concatenate([np.column_stack([p["points"], p["labels"]]) for p in panels]).astype(np.float32), out)
     else:
         rows = [
-            {"model": name, "x": float(x), "y": float(y), "label": float(label)}
-            for name, panel in zip(models, panels, strict=True)
-            for x, y, label in np.column_stack([panel["points"], panel["labels"]])
+            {"model": e.model, "x": float(x), "y": float(y), "label": float(label)}
+            for e, p in zip(embedded, points, strict=True)
+            for (x, y), label in zip(p, e.labels, strict=True)
         ]
-        save_csv(rows, output)
-    emit({"output": str(output), "models": results}, as_json, [output])
+        save_csv(rows, out)
+    results = {e.model: {"images": len(e.codes), **e.scores} for e in embedded}
+    emit({"output": str(out), "models": results}, as_json, [out])

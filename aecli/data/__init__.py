@@ -1,55 +1,83 @@
-"""Dataset adapters, looked up by name."""
+"""Dataset adapters, looked up by name. Each adapter is one module in `aecli/data/sets/`."""
 
+import importlib
+import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from aecli.data.base import Dataset, DataSpec, Split
+from aecli.data.base import Dataset, DataSpec, Reporter, Split
+from aecli.data.recipe import OPTION_NAMES, DataRecipe
 from aecli.errors import UsageError
 from aecli.registry import Registry
 
-DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset")
-
-__all__ = ["DATASETS", "Dataset", "DataSpec", "Split", "load_dataset"]
-
-
-@DATASETS.register("mnist")
-def _mnist(data_dir: Path | None, **options) -> Dataset:
-    from aecli.data.mnist import load_mnist
-
-    return load_mnist(data_dir)
-
-
-@DATASETS.register("digits")
-def _digits(data_dir: Path | None, **options) -> Dataset:
-    if data_dir is not None:
-        raise UsageError("the digits dataset ships with scikit-learn; drop --data-dir or use --dataset mnist")
-    from aecli.data.digits import load_digits_28
-
-    return load_digits_28()
+__all__ = [
+    "DATASETS",
+    "DataRecipe",
+    "Dataset",
+    "DataSpec",
+    "Reporter",
+    "Split",
+    "adapter",
+    "check_recipe",
+    "load_dataset",
+]
 
 
-def load_dataset(name: str, data_dir: Path | None = None, **options) -> Dataset:
-    return DATASETS.get(name)(data_dir, **options)
+@dataclass(frozen=True)
+class Adapter:
+    load: Callable[[DataRecipe, Reporter], Dataset]
+    options: tuple[str, ...]  # the recipe fields it reads, besides the dataset name
+    defaults: dict = field(default_factory=dict)  # recipe fields it fills when they are not given
+    summary: str = ""
 
 
-def load_for_checkpoint(training: dict, data_dir: Path | None = None) -> Dataset:
-    """The dataset a checkpoint was trained on, read the same way (`data_dir` overrides)."""
-    folder = data_dir if data_dir is not None else training.get("data_dir")
-    options = {key: training.get(key) for key in ("image_size", "crop", "grey")}
-    return load_dataset(training.get("dataset", "mnist"), Path(folder) if folder else None, **options)
+DATASETS: Registry[Adapter] = Registry("dataset")
 
 
-@DATASETS.register("lfw")
-def _lfw(data_dir: Path | None, image_size=None, crop=None, grey=False, **options) -> Dataset:
-    from aecli.data.lfw import load_lfw
+def adapter(name: str, options: tuple[str, ...] = (), defaults: dict | None = None, summary: str = ""):
+    """Register `load(recipe, reporter) -> Dataset` under `name`; every adapter takes --limit."""
 
-    return load_lfw(data_dir, image_size, crop, grey)
+    def decorator(load: Callable[[DataRecipe, Reporter], Dataset]) -> Callable[[DataRecipe, Reporter], Dataset]:
+        DATASETS.register(name)(Adapter(load, (*options, "limit"), dict(defaults or {}), summary))
+        return load
+
+    return decorator
 
 
-@DATASETS.register("lfw-mini")
-def _lfw_mini(data_dir: Path | None, image_size=None, **options) -> Dataset:
-    if data_dir is not None:
-        raise UsageError("lfw-mini ships with scikit-image; drop --data-dir or use --dataset lfw")
-    from aecli.data.lfw import load_lfw_mini
+def check_recipe(recipe: DataRecipe) -> Adapter:
+    """The recipe's adapter; an option it does not read is a usage error that lists the ones it does."""
+    entry = DATASETS.get(recipe.dataset)
+    unused = [name for name in recipe.given() if name not in entry.options]
+    if unused:
+        flags = ", ".join(OPTION_NAMES[name] for name in unused)
+        takes = ", ".join(OPTION_NAMES[name] for name in entry.options)
+        raise UsageError(f"--dataset {recipe.dataset} does not use {flags}; it takes: {takes}")
+    return entry
 
-    return load_lfw_mini(image_size)
+
+def load_dataset(
+    dataset: str | DataRecipe, data_dir: Path | str | None = None, reporter: Reporter | None = None, **options
+) -> Dataset:
+    """Read a dataset by recipe (or by name and recipe fields); the result carries the full recipe."""
+    if isinstance(dataset, str):
+        folder = str(Path(data_dir).expanduser().resolve()) if data_dir is not None else None
+        dataset = DataRecipe(dataset, data_dir=folder, **{k: v for k, v in options.items() if v is not None})
+    entry = check_recipe(dataset)
+    recipe = replace(dataset, **{k: v for k, v in entry.defaults.items() if getattr(dataset, k) is None})
+    data = entry.load(recipe, reporter or Reporter())
+    if recipe.limit is not None:
+        data.train, data.test = data.train.head(recipe.limit), data.test.head(recipe.limit)
+    data.recipe = recipe
+    if len(data.train) == 0 or len(data.test) == 0:
+        from aecli.errors import AecliError
+
+        empty = "training" if len(data.train) == 0 else "test"
+        raise AecliError(
+            f"{recipe.dataset} leaves no {empty} images; add images (at least 2 per class) or raise --limit"
+        )
+    return data
+
+
+for _module in pkgutil.iter_modules([str(Path(__file__).parent / "sets")]):
+    importlib.import_module(f"aecli.data.sets.{_module.name}")

@@ -5,6 +5,7 @@ import http.client
 import shutil
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from aecli.errors import AecliError
@@ -19,9 +20,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, dest: Path, sha256: str | None = None, hint: str = "") -> Path:
-    """Fetch `url` to `dest` unless a verified copy is there; nothing half-done is left."""
-    if dest.exists() and (sha256 is None or sha256_of(dest) == sha256):
+def download(
+    url: str, dest: Path, sha256: str | None = None, hint: str = "", check: Callable[[Path], bool] | None = None
+) -> Path:
+    """Fetch `url` to `dest` unless a verified copy is there; nothing half-done is left.
+
+    The copy is verified by `sha256`, or by `check(path)` (another known digest, say).
+    """
+    if check is None:
+        check = (lambda path: sha256_of(path) == sha256) if sha256 is not None else (lambda path: True)
+    if dest.exists() and check(dest):
         return dest
     try:
         with atomic_path(dest) as tmp:
@@ -31,8 +39,8 @@ def download(url: str, dest: Path, sha256: str | None = None, hint: str = "") ->
             size = tmp.stat().st_size
             if expected is not None and size != int(expected):
                 raise AecliError(f"download of {url} stopped after {size} of {expected} bytes; run the command again")
-            if sha256 is not None and sha256_of(tmp) != sha256:
-                raise AecliError(f"{url} does not match its known SHA-256; the file was discarded. {hint}".strip())
+            if not check(tmp):
+                raise AecliError(f"{url} does not match its known checksum; the file was discarded. {hint}".strip())
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise AecliError(f"cannot download {url} ({reason}). {hint}".strip()) from exc

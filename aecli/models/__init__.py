@@ -1,29 +1,77 @@
-"""The model registry: ae, vae, cvae."""
+"""The model registry: every module in this package but `base` defines and registers one model."""
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 from aecli.errors import UsageError
-from aecli.models.ae import AE
-from aecli.models.base import Autoencoder, ModelConfig
-from aecli.models.cvae import CVAE
-from aecli.models.vae import VAE
-from aecli.registry import Registry
+from aecli.models.base import MAX_PARAMETERS, MODELS, Autoencoder, ModelConfig
 
-MODELS: Registry[type[Autoencoder]] = Registry("model")
-for _cls in (AE, VAE, CVAE):
-    MODELS.register(_cls.name)(_cls)
+__all__ = ["MODELS", "Autoencoder", "ModelConfig", "create_model", "model_from_config"]
 
-__all__ = ["MODELS", "Autoencoder", "ModelConfig", "create_model"]
+for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _module.name != "base":
+        importlib.import_module(f"aecli.models.{_module.name}")
 
 
-def create_model(name: str, **overrides) -> Autoencoder:
-    """Build a registered model; `None` overrides leave the defaults in force."""
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _build(cls: type[Autoencoder], config: ModelConfig) -> Autoencoder:
+    """The model, once its size is known to be sane (counted on the meta device: nothing allocated)."""
+    import torch
+
+    with torch.device("meta"):
+        count = sum(p.numel() for p in cls(config).parameters())
+    if count > MAX_PARAMETERS:
+        raise UsageError(f"{cls.name} with these settings has {count:,} parameters; the limit is {MAX_PARAMETERS:,}")
+    return cls(config)
+
+
+def create_model(name: str, spec=None, **options) -> Autoencoder:
+    """Build a registered model for data described by `spec`; `None` options keep the defaults."""
     cls = MODELS.get(name)
-    values = {"latent_dim": cls.default_latent_dim, "width": cls.default_width, "hidden": cls.default_hidden}
-    values.update({key: value for key, value in overrides.items() if value is not None})
-    if cls.conditional and values.get("num_classes", 0) < 1:
-        raise UsageError(f"{name} needs a dataset with class labels; use --dataset mnist or --dataset digits")
-    if not cls.conditional:
-        values["num_classes"] = 0
+    options = {key: value for key, value in options.items() if value is not None}
+    allowed = cls.Config.options()
+    unknown = [key for key in options if key not in allowed]
+    if unknown:
+        takes = ", ".join(_flag(key) for key in allowed)
+        raise UsageError(f"{name} has no option {', '.join(_flag(k) for k in unknown)}; it takes: {takes}")
+    if spec is not None:
+        if cls.conditional and spec.num_classes < 1:
+            raise UsageError(
+                f"{name} needs a dataset with class labels (mnist, digits, fashion-mnist, kmnist, "
+                "or --dataset folder with one subfolder per class)"
+            )
+        if spec.image_size % cls.size_multiple:
+            raise UsageError(
+                f"{name} needs images whose side is a multiple of {cls.size_multiple}; {spec.name} gives "
+                f"{spec.image_size}: use a dataset that takes --image-size (folder, lfw, celeba, lfw-mini) "
+                f"with e.g. --image-size {cls.size_multiple * max(1, round(spec.image_size / cls.size_multiple))}"
+                + ("" if name == "vae" else ", or train vae")
+            )
+        options.update(channels=spec.channels, image_size=spec.image_size)
+        if cls.conditional:
+            options["num_classes"] = spec.num_classes
     try:
-        return cls(ModelConfig(**values))
+        return _build(cls, cls.Config(**options))
     except ValueError as exc:
-        raise UsageError(f"cannot build {name}: {exc}; pick another --image-size") from exc
+        raise UsageError(f"cannot build {name}: {exc}") from exc
+
+
+def model_from_config(name: str, stored: dict) -> Autoencoder:
+    """The model a checkpoint's config describes; older checkpoints' fields are read as they were meant."""
+    cls = MODELS.get(name)
+    if not isinstance(stored, dict):
+        raise ValueError("model_config must be a JSON object")
+    values = {**cls.legacy_defaults, **stored}
+    known = {f for f in cls.Config.__dataclass_fields__}
+    for key in [k for k in values if k not in known]:
+        if key not in cls.retired_fields:
+            raise ValueError(f"{name} has no setting {key!r}")
+        del values[key]
+    config = cls.Config(**values)
+    if config.image_size % cls.size_multiple:
+        raise ValueError(f"image_size {config.image_size} is not a multiple of {cls.size_multiple}")
+    return _build(cls, config)

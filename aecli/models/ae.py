@@ -1,29 +1,34 @@
 """Classical convolutional autoencoder for faces: strided convs, a linear latent, MSE."""
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aecli.models.base import Autoencoder, ModelConfig, flat_size
+from aecli.models.base import Autoencoder, ModelConfig, flat_size, register_model, setting
 
 STAGES = 4  # 64 -> 32 -> 16 -> 8 -> 4
 
 
+@dataclass(frozen=True)
+class AEConfig(ModelConfig):
+    latent_dim: int = setting(128, 1, 4096, "numbers in the latent code")
+    width: int = setting(32, 1, 256, "channels of the first convolution; each later one doubles")
+
+
+@register_model
 class AE(Autoencoder):
     name = "ae"
-    default_latent_dim: ClassVar[int] = 128
-    default_width: ClassVar[int] = 32
+    Config = AEConfig
+    size_multiple = 2**STAGES
     default_lr: ClassVar[float] = 1e-3
-    # LFW has only a few thousand faces: small batches give the many steps the AE needs
-    # (30 epochs on the grey LFW set: 21.7 dB test PSNR at 128, 23.7 at 32, 24.3 with mirroring)
+    # a few thousand faces: small batches give the many steps the AE needs (docs/decisions.md)
     default_batch_size: ClassVar[int] = 32
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: AEConfig) -> None:
         super().__init__(config)
-        if config.image_size % 2**STAGES:
-            raise ValueError(f"image size must be a multiple of {2**STAGES}")
         widths = [config.width * 2**i for i in range(STAGES)]
         down, channels = [], config.channels
         for w in widths:

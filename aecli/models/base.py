@@ -2,43 +2,77 @@
 
 import abc
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import Field, asdict, dataclass, field, fields
 from typing import ClassVar
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aecli.registry import Registry
+
+
+def setting(default, low, high, help: str):
+    """A config field with its allowed range and a help line (shown by `aecli train --help`)."""
+    return field(default=default, metadata={"range": (low, high), "help": help})
+
+
+DATA_FIELDS = ("channels", "image_size", "num_classes")  # set from the data, never by hand
+MAX_PARAMETERS = 200_000_000  # a config asking for more is refused before anything is allocated
+
 
 @dataclass(frozen=True)
 class ModelConfig:
-    channels: int = 1
-    image_size: int = 28
-    latent_dim: int = 20
-    num_classes: int = 0  # > 0 only for conditional models
-    width: int = 16  # channels of the first convolution; later ones double
-    hidden: int = 256  # units between the latent and the decoder (vae, cvae); 256 in checkpoints made before it was set
+    """What every model is built from; each model's own config adds its fields and defaults."""
+
+    channels: int = setting(1, 1, 3, "image channels (from the data)")
+    image_size: int = setting(28, 4, 1024, "image side in pixels (from the data)")
+    latent_dim: int = setting(20, 1, 4096, "numbers in the latent code")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            low, high = f.metadata.get("range", (None, None))
+            whole = isinstance(f.default, int)
+            if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+                raise ValueError(f"{f.name} must be a {'whole ' if whole else ''}number, not {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{f.name} must be finite, not {value}")
+            if low is not None and not low <= value <= high:
+                raise ValueError(f"{f.name} must lie in [{low}, {high}], not {value}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def options(cls) -> dict[str, Field]:
+        """The fields a user sets (the rest come from the data)."""
+        return {f.name: f for f in fields(cls) if f.name not in DATA_FIELDS}
 
 
 class Autoencoder(nn.Module, abc.ABC):
     """encode -> latent -> decode; `loss` returns one value per image."""
 
     name: ClassVar[str]
+    Config: ClassVar[type[ModelConfig]] = ModelConfig
     variational: ClassVar[bool] = False
     conditional: ClassVar[bool] = False
-    default_latent_dim: ClassVar[int] = 20
-    default_width: ClassVar[int] = 16
-    default_hidden: ClassVar[int] = 256
+    size_multiple: ClassVar[int] = 1  # image sides it can take: multiples of this
     default_lr: ClassVar[float] = 3e-3
     default_batch_size: ClassVar[int] = 128
     default_temperature: ClassVar[float] = 1.0  # scale of the random latents that sample and generate draw
+    # what checkpoints written before a field existed hold: its value then (missing key) ...
+    legacy_defaults: ClassVar[dict] = {}
+    # ... and fields they stored that the model no longer has (ignored on loading)
+    retired_fields: ClassVar[tuple[str, ...]] = ("num_classes", "hidden")
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+
+    @property
+    def num_classes(self) -> int:
+        return getattr(self.config, "num_classes", 0)
 
     @abc.abstractmethod
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -66,7 +100,15 @@ class Autoencoder(nn.Module, abc.ABC):
             raise ValueError(f"{self.name} needs class labels")
         if y.is_floating_point():  # already one-hot, or a blend of labels
             return y
-        return F.one_hot(y, self.config.num_classes).float()
+        return F.one_hot(y, self.num_classes).float()
+
+
+MODELS: Registry[type[Autoencoder]] = Registry("model")
+
+
+def register_model(cls: type[Autoencoder]) -> type[Autoencoder]:
+    """Class decorator: make a model available under its `name`."""
+    return MODELS.register(cls.name)(cls)
 
 
 def flat_size(config: ModelConfig, stages: int, channels: int) -> int:

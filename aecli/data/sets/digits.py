@@ -1,14 +1,15 @@
-"""scikit-learn's 1,797 bundled 8x8 digits, brought to MNIST's 28x28 layout."""
+"""scikit-learn's 1,797 bundled 8x8 digits, brought to MNIST's 28x28 layout (no download)."""
 
 import numpy as np
 import torch
 
-from aecli.data.base import Dataset, DataSpec, Split
+from aecli.data import DataRecipe, adapter
+from aecli.data.base import DIGITS, Dataset, DataSpec, Reporter, Split
+from aecli.data.splits import TEST_SHARE
 
-TEST_FRACTION = 0.2
 
-
-def load_digits_28() -> Dataset:
+@adapter("digits", summary="scikit-learn's 1,797 digits at 28x28, no download")
+def load_digits_28(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     from skimage.transform import resize
     from sklearn.datasets import load_digits
 
@@ -20,9 +21,9 @@ def load_digits_28() -> Dataset:
     images[:, 0, 4:24, 4:24] = np.clip(big * 255 + 0.5, 0, 255).astype(np.uint8)
     labels = bunch.target.astype(np.int64)
     order = np.random.default_rng(0).permutation(len(images))
-    n_test = int(len(images) * TEST_FRACTION)
+    n_test = int(len(images) * TEST_SHARE)
     test, train = order[:n_test], order[n_test:]
-    spec = DataSpec(name="digits", channels=1, image_size=28, num_classes=10)
+    spec = DataSpec(name="digits", channels=1, image_size=28, class_names=DIGITS, light_on_dark=True)
 
     def split(index: np.ndarray) -> Split:
         return Split(torch.from_numpy(images[index]), torch.from_numpy(labels[index]))

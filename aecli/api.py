@@ -1,0 +1,289 @@
+"""The Python API: one function per command. Each returns arrays or plain dataclasses and never prints.
+
+from aecli import api
+run = api.train(api.TrainSettings(model="vae", data=api.DataRecipe("digits"), epochs=5))
+ckpt = api.load("vae", run.run_dir)
+images = api.sample(ckpt, 64, seed=0).images        # float32 N x C x H x W in [0, 1]
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aecli.checkpoint import Checkpoint, find_checkpoint, load_checkpoint
+from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
+from aecli.data.inputs import expand_inputs, read_inputs
+from aecli.data.pixels import as_float
+from aecli.device import resolve_device
+from aecli.errors import AecliError, UsageError
+from aecli.models import MODELS
+from aecli.training import TrainResult, TrainSettings
+from aecli.training import train as _train
+
+__all__ = [
+    "DataRecipe",
+    "Reporter",
+    "TrainSettings",
+    "compare",
+    "embed",
+    "evaluate",
+    "generate",
+    "interpolate",
+    "load",
+    "reconstruct",
+    "resolve_classes",
+    "sample",
+    "smile",
+    "test_data",
+    "train",
+]
+
+
+def train(
+    settings: TrainSettings, device: str = "auto", out: Path | None = None, resume: bool = False, **hooks
+) -> TrainResult:
+    """Train (or with `resume`, continue) a model; hooks: on_progress, on_epoch, reporter."""
+    return _train(settings, device=device, out=out, resume=resume, **hooks)
+
+
+def load(model: str, checkpoint: Path | str | None = None, device: str = "auto", announce=None) -> Checkpoint:
+    """MODEL's checkpoint: `checkpoint`, else the newest run in the model home, else the bundled one."""
+    MODELS.get(model)
+    path = find_checkpoint(model, Path(checkpoint) if checkpoint is not None else None, announce=announce)
+    return load_checkpoint(path, model, resolve_device(device))
+
+
+def test_data(ckpt: Checkpoint, data_dir: Path | str | None = None, reporter: Reporter | None = None) -> Dataset:
+    """The data a checkpoint was trained on, read by its recipe (`data_dir` points it at other files)."""
+    from dataclasses import replace
+
+    recipe = ckpt.recipe
+    if data_dir is not None:
+        if recipe.dataset in ("digits", "lfw-mini"):
+            raise UsageError(f"{recipe.dataset} ships with aecli's dependencies; drop --data-dir")
+        recipe = replace(recipe, data_dir=str(Path(data_dir).expanduser().resolve()))
+    return load_dataset(recipe, reporter=reporter)
+
+
+@dataclass
+class Images:
+    """Images in [0, 1] (N x C x H x W, or rows x columns x C x H x W) and how they were made."""
+
+    images: np.ndarray
+    info: dict = field(default_factory=dict)
+    row_labels: list[str] | None = None
+    col_labels: list[str] | None = None
+
+
+def sample(
+    ckpt: Checkpoint, n: int, seed: int | None = None, temperature: float | None = None, naive: bool = False
+) -> Images:
+    from aecli.inference import sample as draw
+    from aecli.inference import temperature_for
+
+    temperature = temperature_for(ckpt.model, temperature)
+    images = draw(ckpt.model, n, seed, ckpt.extras, naive=naive, temperature=temperature)
+    return Images(images.numpy(), {"images": n, "seed": seed, "temperature": temperature})
+
+
+def resolve_classes(ckpt: Checkpoint, digit: str | None = None, class_name: str | None = None) -> list[int]:
+    """`--digit D|all` (digit datasets) or `--class NAME|all` as class indices."""
+    spec = ckpt.spec
+    if digit is not None and class_name is not None:
+        raise UsageError("give --digit or --class, not both")
+    asked = digit if digit is not None else class_name if class_name is not None else "all"
+    if asked.lower() == "all":
+        return list(range(spec.num_classes))
+    if digit is not None:
+        if not spec.digit_classes:
+            shown = ", ".join(spec.class_names[:10])
+            raise UsageError(f"this model's classes are not digits; use --class NAME (one of: {shown}) or --class all")
+        valid = f"use 0-{spec.num_classes - 1} or all"
+        if not digit.isdigit():
+            raise UsageError(f"--digit {digit!r} is not a digit; {valid}")
+        if int(digit) >= spec.num_classes:
+            raise UsageError(f"--digit {int(digit)} is outside this model's classes; {valid}")
+        return [int(digit)]
+    lowered = [c.lower() for c in spec.class_names]
+    if asked.lower() in lowered:
+        return [lowered.index(asked.lower())]
+    import difflib
+
+    close = difflib.get_close_matches(asked.lower(), lowered, n=1)
+    hint = f"did you mean {spec.class_names[lowered.index(close[0])]}? " if close else ""
+    shown = ", ".join(spec.class_names[:20]) + (", ..." if spec.num_classes > 20 else "")
+    raise UsageError(f"unknown class {asked!r}; {hint}this model's classes: {shown}, or all")
+
+
+def generate(
+    ckpt: Checkpoint, classes: list[int], n: int, seed: int | None = None, temperature: float | None = None
+) -> Images:
+    """n images of each class, the same latent vectors for every class (rows: classes)."""
+    from aecli.inference import generate as draw
+    from aecli.inference import temperature_for
+
+    temperature = temperature_for(ckpt.model, temperature)
+    rows = draw(ckpt.model, classes, n, seed, temperature).numpy()
+    labels = [ckpt.spec.class_names[c] for c in classes]
+    info = {"classes": labels, "per_class": n, "seed": seed, "temperature": temperature}
+    return Images(rows, info, row_labels=labels if len(classes) > 1 else None)
+
+
+def _inputs_or_test(
+    ckpt: Checkpoint, inputs: list | None, n: int, data_dir, reporter: Reporter | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    if inputs:
+        return read_inputs(expand_inputs(inputs), ckpt.spec, ckpt.recipe, reporter.note if reporter else None), None
+    test = test_data(ckpt, data_dir, reporter).test.head(n)
+    return test.images, test.labels
+
+
+def reconstruct(
+    ckpt: Checkpoint, n: int = 16, inputs: list | None = None, data_dir=None, reporter: Reporter | None = None
+) -> Images:
+    """Test images (or your own files) and their reconstructions: 2 x N x C x H x W, originals first."""
+    from aecli.inference import reconstruct as run
+
+    if inputs and ckpt.model.conditional:
+        raise UsageError(f"{ckpt.model.name} needs the class of each image; reconstruct your own images with vae or ae")
+    images, labels = _inputs_or_test(ckpt, inputs, n, data_dir, reporter)
+    recon = run(ckpt.model, images, labels if ckpt.model.conditional else None)
+    originals = as_float(images)
+    mse = torch.mean((recon - originals) ** 2).item()
+    return Images(torch.stack([originals, recon]).numpy(), {"images": len(images), "mse": mse})
+
+
+def interpolate(
+    ckpt: Checkpoint, n: int = 10, seed: int = 0, data_dir=None, reporter: Reporter | None = None
+) -> Images:
+    """A straight line in latent space between two test images (of different classes where there are classes)."""
+    from aecli.inference import interpolate as run
+
+    test = test_data(ckpt, data_dir, reporter).test
+    first, second = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:2].tolist()
+    if test.labels is not None:  # prefer two different classes: a more telling path
+        others = torch.nonzero(test.labels != test.labels[first]).squeeze(1)
+        if len(others):
+            second = others[seed % len(others)].item()
+    pair = test.images[[first, second]]
+    labels = test.labels[[first, second]] if ckpt.model.conditional else None
+    return Images(run(ckpt.model, pair, labels, n).numpy(), {"steps": n, "test_indices": [first, second]})
+
+
+def smile(
+    ckpt: Checkpoint,
+    attribute: str = "Smiling",
+    strength: float = 1.5,
+    steps: int = 5,
+    n: int = 8,
+    inputs: list | None = None,
+    data_dir=None,
+    reporter: Reporter | None = None,
+) -> Images:
+    """Faces moved along an attribute direction: N x K (one column per strength from 0 to `strength`)."""
+    from aecli.attributes import apply_attribute, find_attribute
+
+    if ckpt.model.name != "ae":
+        raise UsageError(f"smile needs an ae model (trained on faces with attributes), not {ckpt.model.name}")
+    index = find_attribute(ckpt.spec, attribute)
+    directions = ckpt.extras.get("attribute_directions")
+    if directions is None:
+        raise AecliError(f"{ckpt.path} stores no attribute vectors; retrain it on data with attributes")
+    if inputs:
+        faces, _ = _inputs_or_test(ckpt, inputs, n, data_dir, reporter)
+    else:
+        test = test_data(ckpt, data_dir, reporter).test
+        scores = test.attributes[:, index] if test.attributes is not None else None
+        if scores is None or torch.isnan(scores).all():
+            raise AecliError("the test faces have no attribute scores; pass your own photos with --input")
+        known = torch.nonzero(~torch.isnan(scores)).squeeze(1)
+        faces = test.images[known[torch.argsort(scores[known])][:n]]
+    strengths = torch.linspace(0, strength, steps).tolist()
+    grid = apply_attribute(ckpt.model, faces, directions[index], strengths).numpy()
+    col_labels = [f"{s:+.2f}" for s in strengths]
+    if inputs:  # the photo itself first, then its edits
+        grid = np.concatenate([as_float(faces).numpy()[:, None], grid], axis=1)
+        col_labels = ["photo", *col_labels]
+    info = {"attribute": ckpt.spec.attribute_names[index], "faces": len(faces), "strengths": strengths}
+    return Images(grid, info, col_labels=col_labels)
+
+
+@dataclass
+class Embedding:
+    model: str
+    codes: np.ndarray  # N x latent
+    labels: np.ndarray  # class index per image, or an attribute value
+    categorical: bool
+    legend: str
+    scores: dict = field(default_factory=dict)
+
+
+def embed(ckpt: Checkpoint, data: Dataset, n: int = 5000, attribute: str = "Smiling") -> Embedding:
+    """Latent codes of the first n test images, with their classes (or an attribute) and a cluster score."""
+    from aecli.attributes import find_attribute
+    from aecli.evaluation import cluster_scores, embeddings
+
+    test = data.test
+    count = min(n, len(test))
+    codes = embeddings(ckpt.model, test, count)
+    if test.labels is not None:
+        labels = test.labels[:count].numpy()
+        legend = "digit" if data.spec.digit_classes else "class"
+        return Embedding(ckpt.model.name, codes, labels, True, legend, cluster_scores(codes, labels))
+    index = find_attribute(data.spec, attribute)
+    values = test.attributes[:count, index].numpy()
+    known = ~np.isnan(values)
+    scores = {}
+    if known.sum() >= 10:
+        from sklearn.model_selection import cross_val_score
+        from sklearn.neighbors import KNeighborsRegressor
+
+        r2 = cross_val_score(KNeighborsRegressor(5), codes[known], values[known], cv=5, scoring="r2").mean()
+        scores = {"knn_r2": float(r2)}
+    return Embedding(ckpt.model.name, codes, values, False, data.spec.attribute_names[index], scores)
+
+
+def compare(
+    checkpoints: list[Checkpoint],
+    n: int = 5000,
+    seed: int = 0,
+    attribute: str = "Smiling",
+    data_dir=None,
+    reporter=None,
+):
+    """t-SNE of several models' test latents (all trained on the same data): (embeddings, 2-D points, data)."""
+    from aecli.evaluation import tsne_2d
+
+    recipes = {(c.recipe.dataset, c.recipe.data_dir, c.recipe.image_size) for c in checkpoints}
+    if len(recipes) > 1:
+        found = ", ".join(f"{c.model.name} on {c.recipe.dataset}" for c in checkpoints)
+        raise UsageError(f"the models were trained on different data ({found}); train them on the same --dataset")
+    data = test_data(checkpoints[0], data_dir, reporter)
+    embedded = [embed(c, data, n, attribute) for c in checkpoints]
+    return embedded, [tsne_2d(e.codes, seed) for e in embedded], data
+
+
+def evaluate(ckpt: Checkpoint, k: int = 100, data_dir=None, reporter: Reporter | None = None) -> dict:
+    """Test metrics; for conditional models also how often a classifier reads generated images as asked."""
+    from aecli.classifier import generated_accuracy, load_or_train_classifier
+    from aecli.evaluation import evaluate as run
+    from aecli.inference import temperature_for
+
+    data = test_data(ckpt, data_dir, reporter)
+    metrics = {"model": ckpt.model.name, "checkpoint": str(ckpt.path), "dataset": data.spec.name}
+    metrics.update(run(ckpt.model, data.test, binarized=bool(ckpt.training.get("binarize")), k=k))
+    if ckpt.model.conditional:
+        classifier, classifier_accuracy = load_or_train_classifier(data, on_note=reporter.note if reporter else None)
+        temperature = temperature_for(ckpt.model, None)
+        per_class = generated_accuracy(ckpt.model, classifier, temperature=temperature)
+        names = data.spec.class_names
+        metrics["classifier_test_accuracy"] = classifier_accuracy
+        metrics["generated_temperature"] = temperature
+        metrics["generated_accuracy"] = {names[c]: acc for c, acc in per_class.items()}
+        metrics["generated_accuracy_min"] = min(per_class.values())
+        if temperature != 1.0:  # also how the prior itself does, for an honest comparison
+            at_one = generated_accuracy(ckpt.model, classifier, temperature=1.0)
+            metrics["generated_accuracy_min_at_temperature_1"] = min(at_one.values())
+    return metrics

@@ -1,0 +1,60 @@
+"""Attribute directions in latent space (the smile vector) and the edits they make."""
+
+import difflib
+
+import torch
+
+from aecli.data import Dataset, DataSpec
+from aecli.errors import UsageError
+from aecli.inference import decode, latent_codes
+from aecli.models import Autoencoder
+
+ATTRIBUTE_FRACTION = 0.1  # top / bottom share of faces that define an attribute direction
+
+
+def latent_statistics(model: Autoencoder, data: Dataset) -> dict[str, torch.Tensor]:
+    """The training latents' mean and covariance, and one direction per known attribute."""
+    codes = latent_codes(model, data.train.images).double()
+    extras = {"latent_mean": codes.mean(0).float(), "latent_cov": torch.cov(codes.T).float()}
+    if data.train.attributes is not None:
+        extras["attribute_directions"] = attribute_directions(codes.float(), data.train.attributes)
+    return extras
+
+
+def attribute_directions(codes: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
+    """Per attribute: mean code of the top-scoring images minus that of the bottom-scoring ones."""
+    directions = torch.zeros(attributes.shape[1], codes.shape[1])
+    for a in range(attributes.shape[1]):
+        known = torch.nonzero(~torch.isnan(attributes[:, a])).squeeze(1)
+        if len(known) < 2:
+            continue
+        k = max(1, int(len(known) * ATTRIBUTE_FRACTION))
+        order = known[torch.argsort(attributes[known, a])]
+        directions[a] = codes[order[-k:]].mean(0) - codes[order[:k]].mean(0)
+    return directions
+
+
+def find_attribute(spec: DataSpec, name: str) -> int:
+    """The column of an attribute, matched case-insensitively; the closest names are suggested."""
+    if not spec.attribute_names:
+        raise UsageError(
+            f"the {spec.name} data this model was trained on has no attributes; train on --dataset lfw, celeba, "
+            "or a --dataset folder with an attribute table"
+        )
+    lowered = [a.lower() for a in spec.attribute_names]
+    if name.lower() in lowered:
+        return lowered.index(name.lower())
+    close = difflib.get_close_matches(name.lower(), lowered, n=3, cutoff=0.5)
+    suggestion = " or ".join(spec.attribute_names[lowered.index(c)] for c in close)
+    hint = f"did you mean {suggestion}? " if close else ""
+    shown = ", ".join(spec.attribute_names[:12]) + (", ..." if len(spec.attribute_names) > 12 else "")
+    raise UsageError(f"unknown attribute {name!r}; {hint}this model knows: {shown}")
+
+
+def apply_attribute(
+    model: Autoencoder, images: torch.Tensor, direction: torch.Tensor, strengths: list[float]
+) -> torch.Tensor:
+    """N x K images: each image's code moved along `direction` by each strength."""
+    z = latent_codes(model, images)
+    columns = [decode(model, z + s * direction) for s in strengths]
+    return torch.stack(columns, dim=1)

@@ -1,0 +1,100 @@
+"""Prepared datasets in the cache: a folder with images.npy (memory-mapped) and meta.npz.
+
+Written under a temporary name and renamed when complete; a damaged one is removed and rebuilt.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from aecli.fileio import plain_mode
+from aecli.paths import data_cache
+
+IMAGES = "images.npy"
+META = "meta.npz"
+
+
+def cache_key(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def open_prepared(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The images (memory-mapped, copy-on-write: the file is never changed) and the other arrays."""
+    images = np.load(folder / IMAGES, mmap_mode="c", allow_pickle=False)
+    with np.load(folder / META, allow_pickle=False) as meta:
+        arrays = {key: meta[key] for key in meta.files}
+    if (
+        images.ndim != 4
+        or images.dtype != np.uint8
+        or any(len(v) != len(images) for k, v in arrays.items() if k in ("test", "labels"))
+    ):
+        raise ValueError("inconsistent arrays")
+    return images, arrays
+
+
+def prepared(
+    kind: str,
+    key: str,
+    build: Callable[[Path], None],
+    on_note: Callable[[str], None] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Open the cached arrays for `key`, building them first with `build(tmp_folder)` if needed."""
+    folder = data_cache() / kind / f"prepared-{key}"
+    if folder.is_dir():
+        try:
+            return open_prepared(folder)
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            if on_note:
+                on_note(f"The cached copy in {folder} is damaged ({type(exc).__name__}); reading the images again")
+            shutil.rmtree(folder, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f".prepared-{key}.*"):  # left by a run that was killed while building
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".prepared-{key}.", dir=folder.parent))
+    try:
+        build(tmp)
+        for item in tmp.iterdir():
+            with open(item, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.chmod(tmp, plain_mode(directory=True))
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process finished the same cache first: use theirs
+            if not folder.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return open_prepared(folder)
+
+
+def write_images(folder: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A uint8 array of `shape` backed by folder/images.npy, to be filled in place."""
+    return np.lib.format.open_memmap(folder / IMAGES, mode="w+", dtype=np.uint8, shape=shape)
+
+
+def write_meta(folder: Path, **arrays: np.ndarray) -> None:
+    with open(folder / META, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def keep_channels(folder: Path, images: np.ndarray, colour: np.ndarray) -> None:
+    """After decoding into 3 channels: keep one if no image had colour, else copy grey ones across."""
+    if colour.any():
+        for i in np.flatnonzero(~colour):
+            images[i, 1:] = images[i, :1]
+        images.flush()
+        return
+    grey = np.lib.format.open_memmap(
+        folder / ".grey.npy", mode="w+", dtype=np.uint8, shape=(len(images), 1, *images.shape[2:])
+    )
+    for start in range(0, len(images), 4096):
+        grey[start : start + 4096] = images[start : start + 4096, :1]
+    grey.flush()
+    del grey
+    os.replace(folder / ".grey.npy", folder / IMAGES)

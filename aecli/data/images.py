@@ -1,0 +1,139 @@
+"""The one way an image file becomes pixels: training folders, LFW, CelebA and `--input` alike."""
+
+import os
+import stat
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from aecli.errors import AecliError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
+MAX_PIXELS = 64_000_000  # per image, read from the header before anything is decoded
+MAX_FILE_BYTES = 256 * 2**20
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def is_image_name(name: str) -> bool:
+    return name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")
+
+
+def check_regular_file(path: Path, what: str = "image") -> os.stat_result:
+    """Refuse what is not a regular file of sane size (a FIFO would hang, /dev/zero never ends)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise AecliError(f"{what} {path} does not exist; check the path") from None
+    except OSError as exc:
+        raise AecliError(f"cannot open {what} {path} ({exc.strerror}); check the path") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise AecliError(f"{what} {path} is not a regular file; pass an image file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise AecliError(f"{what} {path} is {info.st_size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES >> 20} MiB")
+    return info
+
+
+def _open(path: Path):
+    from PIL import Image
+
+    check_regular_file(path)
+    image = Image.open(path)
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise AecliError(f"image {path} is too large ({width} x {height}); the limit is {MAX_PIXELS:,} pixels")
+    if width == 0 or height == 0:
+        image.close()
+        raise AecliError(f"image {path} is empty (0 pixels); remove or replace it")
+    return image
+
+
+def _flatten(image):
+    """Any PIL mode to L (grey) or RGB: 16-bit scaled to 8, transparency over white, palettes expanded."""
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") else max(255.0, float(values.max()))
+        return Image.fromarray(np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        grey = image.mode in ("LA", "La")
+        image = Image.alpha_composite(background, rgba).convert("L" if grey else "RGB")
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    return image
+
+
+def square_box(width: int, height: int, crop: float, centre: tuple[float, float] | None = None) -> tuple:
+    """A square of side crop x the shorter side, centred on the image (or on `centre`), inside it."""
+    side = max(1, round(min(width, height) * crop))
+    cx, cy = centre if centre is not None else (width / 2, height / 2)
+    left = min(max(0, round(cx - side / 2)), width - side)
+    top = min(max(0, round(cy - side / 2)), height - side)
+    return (left, top, left + side, top + side)
+
+
+def read_image(path: Path, size: int, crop: float = 1.0, grey: bool = False, box: tuple | None = None) -> np.ndarray:
+    """uint8 pixels, 1 x S x S for grey images (or with `grey`) and 3 x S x S for colour ones.
+
+    A centre square of `crop` x the shorter side (or `box`, in the file's pixels) resized to S.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with _open(Path(path)) as image:
+            width, height = image.size
+            box = box or square_box(width, height, crop)
+            if image.format == "JPEG":  # let the decoder shrink by 2, 4 or 8 first: much faster
+                scale = max(1, min(8, (box[2] - box[0]) // (2 * size)))
+                image.draft(image.mode, (width // scale, height // scale))
+                ratio = image.size[0] / width
+                box = tuple(v * ratio for v in box)
+            flat = _flatten(image)
+            if grey and flat.mode != "L":
+                flat = flat.convert("L")
+            resized = flat.resize((size, size), Image.LANCZOS, box=box, reducing_gap=3.0)
+            pixels = np.asarray(resized, dtype=np.uint8)
+    except AecliError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AecliError(f"cannot read {path} as an image ({reason}); remove or replace it") from exc
+    return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+
+
+def read_many(
+    paths: Sequence[Path],
+    out: np.ndarray,
+    size: int,
+    crop: float,
+    grey: bool,
+    on_step: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> np.ndarray:
+    """Decode `paths` in parallel into `out` (N x 3 x S x S, or N x 1 x S x S with grey).
+
+    Grey images fill channel 0 only; the result says which images were colour, so the caller
+    keeps one channel when none was. Pillow releases the GIL while it decodes and resizes.
+    """
+    colour = np.zeros(len(paths), dtype=bool)
+
+    def work(i: int) -> None:
+        pixels = read_image(paths[i], size, crop, grey)
+        colour[i] = pixels.shape[0] == 3
+        out[i, : pixels.shape[0]] = pixels
+
+    workers = workers or min(8, os.cpu_count() or 1)
+    chunk = 256
+    with ThreadPoolExecutor(workers) as pool:
+        for start in range(0, len(paths), chunk):
+            list(pool.map(work, range(start, min(start + chunk, len(paths)))))
+            if on_step:
+                on_step(min(start + chunk, len(paths)))
+    return colour

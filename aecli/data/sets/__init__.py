@@ -1,0 +1,1 @@
+"""One module per dataset adapter; each registers itself with `aecli.data.adapter`."""

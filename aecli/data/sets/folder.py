@@ -1,0 +1,110 @@
+"""Any folder of images: class subfolders (ImageFolder style) and an attribute table are optional."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aecli.data import DataRecipe, adapter
+from aecli.data.base import Dataset, DataSpec, Reporter, Split
+from aecli.data.prepare import decode_files, looks_light_on_dark, scan_images
+from aecli.data.splits import test_mask
+from aecli.data.tables import SPLIT_COLUMN, Table, find_table, read_table
+from aecli.errors import AecliError, UsageError
+
+KINDS = "PNG, JPEG, BMP, WebP, TIFF or GIF"
+
+
+def class_of(files: list[str]) -> tuple[tuple[str, ...], list[int] | None]:
+    """First-level subfolders as classes, when every image sits in one and there are two or more."""
+    tops = [rel.split("/", 1)[0] if "/" in rel else None for rel in files]
+    if None in tops or len(set(tops)) < 2:
+        return (), None
+    names = tuple(sorted(set(tops)))
+    index = {name: i for i, name in enumerate(names)}
+    return names, [index[t] for t in tops]
+
+
+def choose_test(
+    recipe: DataRecipe, files: list[str], classes: list[int] | None, table: Table | None
+) -> tuple[np.ndarray, str]:
+    """The test mask and how it was made."""
+    if table is not None and SPLIT_COLUMN in table.columns and recipe.split_by is None:
+        values = table.columns[SPLIT_COLUMN]
+        if all(v is not None for v in values):
+            return np.array([v.strip().lower() in ("test", "2") for v in values]), f"by the {SPLIT_COLUMN} column"
+    if recipe.split_by is not None:
+        if recipe.split_by == "class" and classes is not None:
+            return test_mask(files, groups=[str(c) for c in classes]), "by class"
+        if table is None or recipe.split_by not in table.columns:
+            found = ", ".join(table.columns) if table is not None and table.columns else "none"
+            raise UsageError(
+                f"--split-by {recipe.split_by}: no such text column in the attribute table (text columns: {found})"
+            )
+        groups = [v if v is not None else f"?{f}" for v, f in zip(table.columns[recipe.split_by], files, strict=True)]
+        return test_mask(files, groups=groups), f"by {recipe.split_by}"
+    return test_mask(
+        files, classes=classes
+    ), "a fifth of each class" if classes is not None else "a fifth, by file name"
+
+
+@adapter(
+    "folder",
+    options=("data_dir", "image_size", "crop", "grey", "split_by"),
+    defaults={"image_size": 64, "crop": 1.0},
+    summary="your own images: any folder (class subfolders and an attribute table optional)",
+)
+def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
+    if recipe.data_dir is None:
+        raise UsageError("--dataset folder needs --data-dir DIR, the folder that holds your images")
+    root = Path(recipe.data_dir)
+    if not root.is_dir():
+        raise AecliError(f"--data-dir {root} is not a folder; point it at the folder that holds your images")
+    scanned = scan_images(root)
+    if not scanned:
+        subfolders = any(p.is_dir() for p in root.iterdir())
+        where = "; its subfolders hold none either" if subfolders else ""
+        raise AecliError(f"no {KINDS} images under {root}{where}; point --data-dir at the folder that holds them")
+    files = [rel for rel, *_ in scanned]
+    class_names, classes = class_of(files)
+    table_path = find_table(root)
+    table = read_table(table_path, files) if table_path else None
+    test, how = choose_test(recipe, files, classes, table)
+    # train images first, then test ones: each split is one slice of the memory-mapped cache
+    train_index, test_index = np.flatnonzero(~test), np.flatnonzero(test)
+    if recipe.limit is not None:  # decode only what a quick trial uses
+        train_index, test_index = train_index[: recipe.limit], test_index[: recipe.limit]
+    keep = np.concatenate([train_index, test_index])
+    meta = {"test": test[keep]}
+    if classes is not None:
+        meta["labels"] = np.asarray(classes, dtype=np.int64)[keep]
+    if table is not None:
+        meta["attributes"] = table.values[keep]
+    table_stat = (str(table_path), table_path.stat().st_size, table_path.stat().st_mtime_ns) if table_path else None
+    images, arrays = decode_files(
+        "folder", root, [scanned[i] for i in keep], recipe, meta, reporter, key_extra=[table_stat, how]
+    )
+    n_train = len(train_index)
+    names = tuple(table.attribute_names) if table is not None else ()
+    light = looks_light_on_dark(images.numpy())
+    spec = DataSpec(
+        name="folder",
+        channels=int(images.shape[1]),
+        image_size=int(images.shape[2]),
+        class_names=class_names,
+        attribute_names=names,
+        mirrored=not light,
+        light_on_dark=light,
+    )
+
+    def split(part: slice) -> Split:
+        labels = torch.from_numpy(arrays["labels"][part]) if "labels" in arrays else None
+        attributes = torch.from_numpy(arrays["attributes"][part]) if "attributes" in arrays else None
+        return Split(images[part], labels, attributes)
+
+    note = f"folder {root}: {len(keep):,} images, {n_train:,} train / {len(keep) - n_train:,} test ({how})"
+    if class_names:
+        note += f"; {len(class_names)} classes from its subfolders"
+    if table is not None:
+        note += f"; {len(names)} attributes from {table_path.name} for {table.matched:,} images"
+    return Dataset(spec, split(slice(0, n_train)), split(slice(n_train, None)), notes=[note])

@@ -1,0 +1,121 @@
+"""Labeled Faces in the Wild: a tree of <Person>/<Person>_NNNN.jpg (or an LFW .tgz) plus attributes."""
+
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aecli.data import DataRecipe, adapter
+from aecli.data.archive import extract_tar
+from aecli.data.base import Dataset, DataSpec, Reporter, Split
+from aecli.data.download import download, sha256_of
+from aecli.data.prepare import decode_files, scan_images
+from aecli.data.splits import TEST_SHARE, is_test_group
+from aecli.data.tables import read_table
+from aecli.errors import AecliError
+from aecli.paths import data_cache
+
+# The mirror scikit-learn uses (the original UMass host is gone); override with AECLI_LFW_URL.
+IMAGES_URL = "https://ndownloader.figshare.com/files/5976015"
+IMAGES_SHA256 = "b47c8422c8cded889dc5a13418c4bc2abbda121092b3533a83306f90d900100a"
+ATTRIBUTES_URL = "https://www.cs.columbia.edu/CAVE/databases/pubfig/download/lfw_attributes.txt"
+DEFAULT_CROP = 0.36  # the central 90 of 250 pixels, as in the classic LFW autoencoder exercise
+IMAGE_NAME = re.compile(r"^(?P<person>.+)_(?P<num>\d{4})\.jpe?g$", re.IGNORECASE)
+OFFLINE_HINT = (
+    "Point --data-dir at a folder with an LFW tree or .tgz and lfw_attributes.txt, or use --dataset lfw-mini."
+)
+
+
+def person_of(rel: str) -> str | None:
+    match = IMAGE_NAME.match(rel.rsplit("/", 1)[-1])
+    return match["person"] if match else None
+
+
+def is_test_person(person: str) -> bool:
+    """A fixed split by person (no one in both halves), stable across machines."""
+    return is_test_group(person)
+
+
+def _locate(data_dir: str | None) -> tuple[Path, Path | None]:
+    """The folder holding the images (extracting a .tgz if that is what is there) and the attributes file."""
+    if data_dir is None:
+        cache = data_cache() / "lfw"
+        archive = download(
+            os.environ.get("AECLI_LFW_URL", IMAGES_URL),
+            cache / "lfw-funneled.tgz",
+            None if "AECLI_LFW_URL" in os.environ else IMAGES_SHA256,
+            OFFLINE_HINT,
+        )
+        attributes = download(
+            os.environ.get("AECLI_LFW_ATTRIBUTES_URL", ATTRIBUTES_URL), cache / "lfw_attributes.txt", hint=OFFLINE_HINT
+        )
+        return extract_tar(archive, cache / f"images-{sha256_of(archive)[:12]}"), attributes
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise AecliError(f"--data-dir {folder} is not a folder; {OFFLINE_HINT}")
+    attributes = sorted(folder.rglob("lfw_attributes*.txt"))
+    archives = sorted(p for p in folder.iterdir() if p.name.endswith((".tgz", ".tar.gz")))
+    images = folder
+    if not any(person_of(rel) for rel, *_ in scan_images(folder)) and archives:
+        # extracted into the cache: --data-dir may be read-only
+        images = extract_tar(archives[0], data_cache() / "lfw" / f"images-{sha256_of(archives[0])[:12]}")
+    return images, attributes[0] if attributes else None
+
+
+@adapter(
+    "lfw",
+    options=("data_dir", "image_size", "crop", "grey"),
+    defaults={"image_size": 64, "crop": DEFAULT_CROP},
+    summary="Labeled Faces in the Wild with its 73 attributes",
+)
+def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
+    root, attributes_path = _locate(recipe.data_dir)
+    found = [entry for entry in scan_images(root) if person_of(entry[0])]
+    if not found:
+        raise AecliError(f"no LFW images (<Person>/<Person>_NNNN.jpg) under {root}; {OFFLINE_HINT}")
+    files = [rel for rel, *_ in found]
+    people = [person_of(rel) for rel in files]
+    table = read_table(attributes_path, files) if attributes_path else None
+    test = np.array([is_test_person(p) for p in people])
+    order = np.concatenate([np.flatnonzero(~test), np.flatnonzero(test)])  # each split one slice of the cache
+    meta = {"test": test[order]}
+    if table is not None:
+        meta["attributes"] = table.values[order]
+    table_stat = (str(attributes_path), attributes_path.stat().st_mtime_ns) if attributes_path else None
+    images, arrays = decode_files("lfw", root, [found[i] for i in order], recipe, meta, reporter, table_stat)
+    n_train = int((~test).sum())
+    names = tuple(table.attribute_names) if table is not None else ()
+    spec = DataSpec(
+        name="lfw",
+        channels=int(images.shape[1]),
+        image_size=recipe.image_size,
+        attribute_names=names,
+        mirrored=True,
+        faces=True,
+    )
+
+    def split(part: slice) -> Split:
+        attrs = torch.from_numpy(arrays["attributes"][part]) if table is not None else None
+        return Split(images[part], attributes=attrs)
+
+    note = f"LFW: {len(found)} images, {n_train} train / {len(found) - n_train} test (split by person)"
+    note += f"; attributes matched for {table.matched} of them" if table is not None else "; no attributes file found"
+    return Dataset(spec, split(slice(0, n_train)), split(slice(n_train, None)), notes=[note])
+
+
+@adapter("lfw-mini", options=("image_size",), defaults={"image_size": 64}, summary="scikit-image's 100 LFW faces")
+def load_lfw_mini(recipe: DataRecipe, reporter: Reporter) -> Dataset:
+    """scikit-image's 100 bundled LFW faces (25x25 grey), no attributes, no download."""
+    from skimage.data import lfw_subset
+    from skimage.transform import resize
+
+    size = recipe.image_size
+    faces = lfw_subset()[:100]
+    big = resize(faces, (len(faces), size, size), order=1)
+    pixels = np.clip(big * 255 + 0.5, 0, 255).astype(np.uint8)[:, None]
+    spec = DataSpec(name="lfw-mini", channels=1, image_size=size, mirrored=True, faces=True)
+    n_test = math.ceil(len(pixels) * TEST_SHARE)
+    return Dataset(spec, Split(torch.from_numpy(pixels[n_test:])), Split(torch.from_numpy(pixels[:n_test])))

@@ -1,0 +1,38 @@
+"""Deterministic train/test splits that stay put when files are added elsewhere."""
+
+import hashlib
+import math
+
+import numpy as np
+
+TEST_SHARE = 0.2
+
+
+def _hash(value: str) -> int:
+    return int(hashlib.md5(value.encode()).hexdigest(), 16) % 1000
+
+
+def is_test_group(value: str) -> bool:
+    """A fixed split by group (e.g. by person: no one in both halves), stable across machines."""
+    return _hash(value) < TEST_SHARE * 1000
+
+
+def test_mask(keys: list[str], classes: list[int] | None = None, groups: list[str] | None = None) -> np.ndarray:
+    """True for test images. By group when given; else a fifth of each class (or of all), by hash."""
+    if groups is not None:
+        mask = np.array([is_test_group(g) for g in groups], dtype=bool)
+        if mask.all() or not mask.any():  # too few groups for the hash: the first fifth, in hash order
+            unique = sorted(set(groups), key=_hash)
+            chosen = set(unique[: max(1, math.ceil(len(unique) * TEST_SHARE))]) if len(unique) > 1 else set()
+            mask = np.array([g in chosen for g in groups], dtype=bool)
+        return mask
+    mask = np.zeros(len(keys), dtype=bool)
+    members: dict[int, list[int]] = {}
+    for i, c in enumerate(classes if classes is not None else [0] * len(keys)):
+        members.setdefault(c, []).append(i)
+    for index in members.values():
+        if len(index) < 2:
+            continue
+        ordered = sorted(index, key=lambda i: (_hash(keys[i]), keys[i]))
+        mask[ordered[: max(1, round(len(index) * TEST_SHARE))]] = True
+    return mask

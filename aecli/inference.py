@@ -1,0 +1,107 @@
+"""What a trained model does with images and latents: encode, decode, sample, generate, interpolate, traverse."""
+
+import torch
+
+from aecli.data.pixels import as_float
+from aecli.errors import AecliError, UsageError
+from aecli.models import Autoencoder
+
+BATCH = 512
+
+
+def _device(model: Autoencoder) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.inference_mode()
+def latent_codes(model: Autoencoder, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Latent codes (means, for variational models) of uint8 images, on the CPU."""
+    model.eval()
+    device, codes = _device(model), []
+    for start in range(0, len(images), BATCH):
+        x = as_float(images[start : start + BATCH].to(device))
+        y = labels[start : start + BATCH].to(device) if labels is not None else None
+        codes.append(model.encode(x, y).float().cpu())
+    return torch.cat(codes) if codes else torch.empty(0, model.config.latent_dim)
+
+
+@torch.inference_mode()
+def decode(model: Autoencoder, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Images in [0, 1] (on the CPU) for latent vectors, in batches."""
+    model.eval()
+    device, out = _device(model), []
+    for start in range(0, len(z), BATCH):
+        y = labels[start : start + BATCH].to(device) if labels is not None else None
+        out.append(model.decode(z[start : start + BATCH].to(device), y).float().cpu())
+    return torch.cat(out)
+
+
+def reconstruct(model: Autoencoder, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    return decode(model, latent_codes(model, images, labels), labels)
+
+
+def generator(seed: int | None) -> torch.Generator:
+    """A CPU generator: seeded, or freshly random when seed is None."""
+    g = torch.Generator()
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(seed)
+    return g
+
+
+def temperature_for(model: Autoencoder, temperature: float | None) -> float:
+    """The scale of random latents: as asked, else the model's default."""
+    return type(model).default_temperature if temperature is None else temperature
+
+
+def sample_latents(
+    model: Autoencoder, n: int, g: torch.Generator, extras: dict, naive: bool, temperature: float
+) -> torch.Tensor:
+    """n random latents: the prior (variational models, or `naive`), else the Gaussian fitted to training codes."""
+    dim = model.config.latent_dim
+    eps = torch.randn(n, dim, generator=g) * temperature
+    if model.variational or naive:
+        return eps
+    if "latent_mean" not in extras:
+        raise AecliError("this checkpoint has no fitted latent Gaussian; retrain it, or add --naive")
+    # z = mean + L eps with L the Cholesky factor of the fitted covariance
+    cov = extras["latent_cov"].double() + 1e-6 * torch.eye(dim, dtype=torch.float64)
+    return (extras["latent_mean"].double() + eps.double() @ torch.linalg.cholesky(cov).T).float()
+
+
+def sample(
+    model: Autoencoder,
+    n: int,
+    seed: int | None = None,
+    extras: dict | None = None,
+    naive: bool = False,
+    temperature: float | None = None,
+) -> torch.Tensor:
+    """New images from random latent vectors (random classes for a conditional model)."""
+    g = generator(seed)
+    z = sample_latents(model, n, g, extras or {}, naive, temperature_for(model, temperature))
+    labels = torch.randint(model.num_classes, (n,), generator=g) if model.conditional else None
+    return decode(model, z, labels)
+
+
+def generate(
+    model: Autoencoder, classes: list[int], n: int, seed: int | None = None, temperature: float | None = None
+) -> torch.Tensor:
+    """n images per requested class, the same n latent vectors reused for every class."""
+    if not model.conditional:
+        raise UsageError(f"generate needs a conditional model; use `aecli generate cvae` (not {model.name})")
+    z = torch.randn(n, model.config.latent_dim, generator=generator(seed)) * temperature_for(model, temperature)
+    rows = [decode(model, z, torch.full((n,), c, dtype=torch.long)) for c in classes]
+    return torch.stack(rows)  # len(classes) x n x C x H x W
+
+
+def interpolate(model: Autoencoder, pair: torch.Tensor, labels: torch.Tensor | None, steps: int) -> torch.Tensor:
+    """Decode a straight line between the latent codes of two images (labels too, for cvae)."""
+    z = latent_codes(model, pair, labels)
+    t = torch.linspace(0, 1, steps).unsqueeze(1)
+    path = (1 - t) * z[0] + t * z[1]
+    if labels is None:
+        return decode(model, path)
+    onehots = torch.nn.functional.one_hot(labels, model.num_classes).float()
+    return decode(model, path, (1 - t) * onehots[0] + t * onehots[1])
