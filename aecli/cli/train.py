@@ -88,7 +88,7 @@ def train(
     ] = None,
     image_size: Annotated[
         int | None,
-        typer.Option(min=16, max=512, help="Image side (folder, lfw, celeba, lfw-mini; default 64)."),
+        typer.Option(min=16, max=512, help="Image side (folder: default the images' own; lfw, celeba, lfw-mini: 64)."),
     ] = None,
     crop: Annotated[
         float | None,

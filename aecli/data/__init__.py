@@ -68,7 +68,7 @@ def load_dataset(
     data = entry.load(recipe, reporter or Reporter())
     if recipe.limit is not None:
         data.train, data.test = data.train.head(recipe.limit), data.test.head(recipe.limit)
-    data.recipe = recipe
+    data.recipe = data.recipe or recipe  # an adapter may fill a default only the data can tell
     if len(data.train) == 0 or len(data.test) == 0:
         from aecli.errors import AecliError
 

@@ -16,8 +16,13 @@ CACHE_VERSION = 2  # bump when the way pixels are made changes, so older caches 
 
 def scan_images(root: Path) -> list[tuple[str, int, int]]:
     """(relative POSIX path, size, mtime in ns) of every image under root, sorted; hidden entries skipped."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    found, seen = [], set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):  # linked folders too, each once
+        here = os.stat(dirpath)
+        if (here.st_dev, here.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((here.st_dev, here.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = Path(dirpath).relative_to(root)
         for name in filenames:
@@ -28,6 +33,24 @@ def scan_images(root: Path) -> list[tuple[str, int, int]]:
                     continue
                 found.append(((base / name).as_posix(), info.st_size, info.st_mtime_ns))
     return sorted(found)
+
+
+def common_size(root: Path, files: list[str], probe: int = 32) -> int | None:
+    """The side shared by the first images when they are all the same square size (at most 256), else None."""
+    from PIL import Image
+
+    sizes = set()
+    for rel in files[:probe]:
+        try:
+            with Image.open(root / rel) as image:
+                sizes.add(image.size)
+        except (OSError, ValueError):
+            return None
+    if len(sizes) == 1:
+        ((width, height),) = sizes
+        if width == height and 16 <= width <= 256:
+            return width
+    return None
 
 
 def looks_light_on_dark(images: np.ndarray) -> bool:

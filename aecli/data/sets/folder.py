@@ -1,5 +1,6 @@
 """Any folder of images: class subfolders (ImageFolder style) and an attribute table are optional."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,12 +8,13 @@ import torch
 
 from aecli.data import DataRecipe, adapter
 from aecli.data.base import Dataset, DataSpec, Reporter, Split
-from aecli.data.prepare import decode_files, looks_light_on_dark, scan_images
+from aecli.data.prepare import common_size, decode_files, looks_light_on_dark, scan_images
 from aecli.data.splits import test_mask
 from aecli.data.tables import SPLIT_COLUMN, Table, find_table, read_table
 from aecli.errors import AecliError, UsageError
 
 KINDS = "PNG, JPEG, BMP, WebP, TIFF or GIF"
+DEFAULT_SIZE = 64
 
 
 def class_of(files: list[str]) -> tuple[tuple[str, ...], list[int] | None]:
@@ -51,7 +53,7 @@ def choose_test(
 @adapter(
     "folder",
     options=("data_dir", "image_size", "crop", "grey", "split_by"),
-    defaults={"image_size": 64, "crop": 1.0},
+    defaults={"crop": 1.0},
     summary="your own images: any folder (class subfolders and an attribute table optional)",
 )
 def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
@@ -66,6 +68,8 @@ def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
         where = "; its subfolders hold none either" if subfolders else ""
         raise AecliError(f"no {KINDS} images under {root}{where}; point --data-dir at the folder that holds them")
     files = [rel for rel, *_ in scanned]
+    if recipe.image_size is None:  # the images' own side when they share one, else 64
+        recipe = replace(recipe, image_size=common_size(root, files) or DEFAULT_SIZE)
     class_names, classes = class_of(files)
     table_path = find_table(root)
     table = read_table(table_path, files) if table_path else None
@@ -107,4 +111,4 @@ def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
         note += f"; {len(class_names)} classes from its subfolders"
     if table is not None:
         note += f"; {len(names)} attributes from {table_path.name} for {table.matched:,} images"
-    return Dataset(spec, split(slice(0, n_train)), split(slice(n_train, None)), notes=[note])
+    return Dataset(spec, split(slice(0, n_train)), split(slice(n_train, None)), recipe=recipe, notes=[note])
