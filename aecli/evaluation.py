@@ -100,7 +100,13 @@ def cluster_scores(codes: np.ndarray, labels: np.ndarray) -> dict:
     from sklearn.model_selection import cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
-    knn = cross_val_score(KNeighborsClassifier(5), codes, labels, cv=5).mean()
+    counts = np.unique(labels, return_counts=True)[1]
+    folds = min(5, int(counts.min()))
+    if len(counts) < 2 or folds < 2:
+        return {}  # too few images of some class to score
+    knn = cross_val_score(
+        KNeighborsClassifier(min(5, len(codes) - len(codes) // folds)), codes, labels, cv=folds
+    ).mean()
     return {"knn_accuracy": float(knn), "silhouette": float(silhouette_score(codes, labels))}
 
 
