@@ -77,15 +77,37 @@ class Images:
     col_labels: list[str] | None = None
 
 
-def sample(
-    ckpt: Checkpoint, n: int, seed: int | None = None, temperature: float | None = None, naive: bool = False
-) -> Images:
-    from aecli.inference import sample as draw
-    from aecli.inference import temperature_for
+def drawn_seed(seed: int | None) -> int:
+    """The seed to use: as given, else a fresh one, reported so the result can be made again."""
+    import random
 
-    temperature = temperature_for(ckpt.model, temperature)
-    images = draw(ckpt.model, n, seed, ckpt.extras, naive=naive, temperature=temperature)
-    return Images(images.numpy(), {"images": n, "seed": seed, "temperature": temperature})
+    return seed if seed is not None else random.randrange(2**32)
+
+
+def sample(
+    ckpt: Checkpoint,
+    n: int,
+    seed: int | None = None,
+    temperature: float | None = None,
+    naive: bool = False,
+    out: np.ndarray | None = None,
+) -> Images:
+    """n new images. With `out` (say a memory-mapped .npy), they are written there batch by batch."""
+    from aecli.inference import BATCH, decode, generator, sample_latents, temperature_for
+
+    seed, temperature = drawn_seed(seed), temperature_for(ckpt.model, temperature)
+    g = generator(seed)
+    z = sample_latents(ckpt.model, n, g, ckpt.extras, naive, temperature)
+    labels = torch.randint(ckpt.model.num_classes, (n,), generator=g) if ckpt.model.conditional else None
+    images = out if out is not None else np.empty((n, *ckpt_image_shape(ckpt)), dtype=np.float32)
+    for start in range(0, n, BATCH):
+        part = slice(start, start + BATCH)
+        images[part] = decode(ckpt.model, z[part], labels[part] if labels is not None else None).numpy()
+    return Images(images, {"images": n, "seed": seed, "temperature": temperature})
+
+
+def ckpt_image_shape(ckpt: Checkpoint) -> tuple[int, int, int]:
+    return (ckpt.spec.channels, ckpt.spec.image_size, ckpt.spec.image_size)
 
 
 def resolve_classes(ckpt: Checkpoint, digit: str | None = None, class_name: str | None = None) -> list[int]:
@@ -124,7 +146,7 @@ def generate(
     from aecli.inference import generate as draw
     from aecli.inference import temperature_for
 
-    temperature = temperature_for(ckpt.model, temperature)
+    seed, temperature = drawn_seed(seed), temperature_for(ckpt.model, temperature)
     rows = draw(ckpt.model, classes, n, seed, temperature).numpy()
     labels = [ckpt.spec.class_names[c] for c in classes]
     info = {"classes": labels, "per_class": n, "seed": seed, "temperature": temperature}

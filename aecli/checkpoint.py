@@ -79,7 +79,7 @@ def save_checkpoint(
         try:
             save_tensors(tensors, tmp / WEIGHTS)
             if trainer_state is not None:
-                torch.save(trainer_state, tmp / TRAINER)
+                save_trainer_state(trainer_state, tmp / TRAINER)
             (tmp / CONFIG).write_text(json.dumps(config, indent=2), encoding="utf-8")
             for item in tmp.iterdir():
                 with open(item, "rb") as handle:
@@ -98,6 +98,19 @@ def save_checkpoint(
         if old.name < final.name:  # only older epochs: a later one is never dropped for this one
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def save_trainer_state(state: dict, file: Path) -> None:
+    """torch.save, with a failed write raised as the OSError it is (torch words a full disk as
+    `[enforce fail at inline_container.cc]`)."""
+    import errno
+
+    try:
+        torch.save(state, file)
+    except RuntimeError as exc:
+        free = shutil.disk_usage(file.parent).free
+        code = errno.ENOSPC if free < 2**20 or "file write failed" in str(exc) else errno.EIO
+        raise OSError(code, os.strerror(code)) from exc
 
 
 def checkpoint_dir(path: Path) -> Path:

@@ -88,8 +88,7 @@ def tsne_2d(points: np.ndarray, seed: int = 0) -> np.ndarray:
         from sklearn.manifold import TSNE as SkTSNE
 
         return SkTSNE(n_components=2, random_state=seed, init="pca").fit_transform(points).astype(np.float32)
-    # 75 + 150 iterations instead of 250 + 500: on 10,000 latent vectors a third of the time, with
-    # trustworthiness@10 0.982 against scikit-learn's 0.985 (benchmarks/tsne.py)
+    # 75 + 150 iterations instead of 250 + 500: a third of the time for the same picture (docs/decisions.md)
     tsne = TSNE(n_jobs=-1, random_state=seed, verbose=False, early_exaggeration_iter=75, n_iter=150)
     return np.asarray(tsne.fit(points), dtype=np.float32)
 

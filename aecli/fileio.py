@@ -19,7 +19,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise AecliError(f"cannot write to {directory}: {exc.strerror}; choose a writable folder") from exc
     os.close(fd)
@@ -40,6 +40,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
             raise AecliError(write_failure(path, exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def temp_prefix(name: str) -> str:
+    """A temporary name's prefix that still fits the file system's 255 bytes whenever `name` does."""
+    return f".{name}." if len(os.fsencode(name)) <= 200 else ".aecli-"
 
 
 def plain_mode(directory: bool = False) -> int:

@@ -70,21 +70,6 @@ def sample_latents(
     return (extras["latent_mean"].double() + eps.double() @ torch.linalg.cholesky(cov).T).float()
 
 
-def sample(
-    model: Autoencoder,
-    n: int,
-    seed: int | None = None,
-    extras: dict | None = None,
-    naive: bool = False,
-    temperature: float | None = None,
-) -> torch.Tensor:
-    """New images from random latent vectors (random classes for a conditional model)."""
-    g = generator(seed)
-    z = sample_latents(model, n, g, extras or {}, naive, temperature_for(model, temperature))
-    labels = torch.randint(model.num_classes, (n,), generator=g) if model.conditional else None
-    return decode(model, z, labels)
-
-
 def generate(
     model: Autoencoder, classes: list[int], n: int, seed: int | None = None, temperature: float | None = None
 ) -> torch.Tensor:

@@ -1,12 +1,15 @@
 """Image grids, arrays, tables and plots written to files (atomically)."""
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from aecli.errors import UsageError
 from aecli.fileio import atomic_path
+from aecli.npy import NpyWriter
 
 IMAGE_SUFFIXES = (".png", ".npy")
 MAX_GRID_IMAGES = 4096  # more does not fit a picture anyone can look at: write .npy instead
@@ -85,6 +88,20 @@ def save_png(pixels: np.ndarray, path: Path, scale: int = 1, labels: tuple | Non
 def save_npy(array: np.ndarray, path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, array)
+
+
+@contextlib.contextmanager
+def npy_stream(path: Path, shape: tuple[int, ...]) -> Iterator[NpyWriter]:
+    """A float32 .npy of `shape` filled batch by batch (`writer[a:b] = batch`) in a temporary file,
+    renamed to `path` when complete: outputs larger than memory, never half-written under `path`."""
+    with atomic_path(path) as tmp:
+        writer = NpyWriter(tmp, shape, np.float32)
+        try:
+            yield writer
+        except BaseException:
+            writer.handle.close()  # atomic_path removes the temporary file
+            raise
+        writer.close()
 
 
 def save_images(

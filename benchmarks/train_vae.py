@@ -83,15 +83,11 @@ def baseline(root: Path, epochs: int) -> dict:
 
 
 def aecli_run(folder: Path | None, epochs: int, out: Path, precision: str) -> dict:
+    from aecli.data import DataRecipe
     from aecli.training import TrainSettings, train
 
-    settings = TrainSettings(
-        model="vae",
-        dataset="mnist" if folder else "digits",
-        data_dir=str(folder) if folder else None,
-        epochs=epochs,
-        precision=precision,
-    )
+    recipe = DataRecipe("mnist", data_dir=str(folder)) if folder else DataRecipe("digits")
+    settings = TrainSettings(model="vae", data=recipe, epochs=epochs, seed=0, precision=precision)
     result = train(settings, device="cpu", out=out)
     return {
         "images_per_second": result.train_images / result.train_seconds,
@@ -121,8 +117,8 @@ def training_flops_per_image(model: nn.Module) -> float:
 
 
 def main() -> None:
+    from aecli.device import bf16_is_native
     from aecli.models import create_model
-    from aecli.training import bf16_is_native
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=1)

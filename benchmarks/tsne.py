@@ -25,9 +25,7 @@ def latent_vectors(n: int) -> np.ndarray:
         ckpt = load_checkpoint(find_checkpoint("vae"), "vae")
     except AecliError:
         os.environ["AECLI_HOME"] = tempfile.mkdtemp()
-        settings = TrainSettings(
-            model="vae", dataset=data.spec.name, data_dir=str(folder) if folder else None, epochs=1
-        )
+        settings = TrainSettings(model="vae", data=data.recipe, epochs=1, seed=0)
         ckpt = load_checkpoint(train(settings, device="cpu").run_dir, "vae")
     return embeddings(ckpt.model, data.test, n)
 

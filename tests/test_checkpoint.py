@@ -1,9 +1,9 @@
 import json
-import os
 import pickle
 
 import pytest
 import torch
+from helpers import Evil
 
 from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
 from aecli.data import DataRecipe, DataSpec
@@ -47,17 +47,13 @@ def test_checkpoints_from_before_the_hidden_setting_load_with_256_units(tmp_path
 def test_pickle_files_are_refused_and_never_run(tmp_path):
     marker = tmp_path / "pwned"
 
-    class Evil:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
     evil = tmp_path / "model.pt"
-    evil.write_bytes(pickle.dumps(Evil()))
+    evil.write_bytes(pickle.dumps(Evil(marker)))
     with pytest.raises(AecliError, match="never unpickles"):
         load_checkpoint(evil, "vae")
     folder = tmp_path / "ckpt"
     folder.mkdir()
-    (folder / "model.pt").write_bytes(pickle.dumps(Evil()))
+    (folder / "model.pt").write_bytes(pickle.dumps(Evil(marker)))
     with pytest.raises(AecliError, match="config.json"):
         load_checkpoint(folder, "vae")
     assert not marker.exists()
@@ -66,12 +62,8 @@ def test_pickle_files_are_refused_and_never_run(tmp_path):
 def test_resume_refuses_a_pickled_trainer_state_and_runs_nothing(tmp_path):
     marker = tmp_path / "pwned"
 
-    class Evil:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
     _, path = saved(tmp_path)
-    torch.save({"optimizer": Evil()}, path / "trainer.pt")
+    torch.save({"optimizer": Evil(marker)}, path / "trainer.pt")
     with pytest.raises(AecliError, match="cannot resume"):
         load_trainer_state(load_checkpoint(path))
     assert not marker.exists()

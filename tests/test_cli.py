@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import install_run, invoke
+from helpers import install_run, invoke
 from PIL import Image
 
 from aecli import __version__

@@ -1,16 +1,12 @@
-import contextlib
-import functools
 import gzip
 import hashlib
-import http.server
 import struct
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import make_mnist
+from helpers import QuietHandler, make_mnist, serving
 
 from aecli.data import load_dataset
 from aecli.data.sets import idx as idx_module
@@ -75,27 +71,11 @@ def use_digests(monkeypatch, files: dict) -> None:
     monkeypatch.setitem(idx_module.SETS, "mnist", dataclasses.replace(idx_module.SETS["mnist"], files=files))
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def _serving(folder, handler=_Quiet):
-    """An HTTP server on 127.0.0.1 serving `folder`; yields its URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-
-
 @pytest.fixture
 def http_folder(tmp_path):
     served = tmp_path / "served"
     served.mkdir()
-    with _serving(served) as url:
+    with serving(served) as url:
         yield served, url
 
 
@@ -135,7 +115,7 @@ def test_offline_mnist_error_names_the_fix(monkeypatch):
     assert "--dataset digits" in str(info.value)
 
 
-class _Truncating(_Quiet):
+class _Truncating(QuietHandler):
     """Promises the whole file, sends a tenth of it, and hangs up."""
 
     def do_GET(self):
@@ -151,12 +131,12 @@ class _Truncating(_Quiet):
 def test_interrupted_download_leaves_no_file_and_a_rerun_works(tmp_path, monkeypatch, isolated_home):
     served = make_mnist(tmp_path / "served")
     use_digests(monkeypatch, _hashes(served))
-    with _serving(served, _Truncating) as url:
+    with serving(served, _Truncating) as url:
         monkeypatch.setenv("AECLI_MNIST_URL", url)
         with pytest.raises(AecliError, match="cannot download|stopped after"):
             load_dataset("mnist")
     cached = isolated_home / "cache" / "mnist"
     assert not cached.exists() or list(cached.iterdir()) == []  # no half file, no temporary
-    with _serving(served) as url:  # the network is back
+    with serving(served) as url:  # the network is back
         monkeypatch.setenv("AECLI_MNIST_URL", url)
         assert len(load_dataset("mnist").train) == 64

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 import torch
-from conftest import invoke
 from folders import CLASSES, PER_CLASS, SIDE, make_class_folder, odd_images
+from helpers import invoke
 from PIL import Image
 
 from aecli.data import DataRecipe, load_dataset

@@ -19,6 +19,8 @@ import pytest
 from aecli.errors import AecliError
 from aecli.fileio import atomic_path
 
+pytestmark = pytest.mark.slow
+
 
 def limited_run(args: list[str], max_file_bytes: int) -> subprocess.CompletedProcess:
     def limit() -> None:

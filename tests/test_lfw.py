@@ -1,11 +1,7 @@
-import functools
-import http.server
-import threading
-
 import numpy as np
 import pytest
 import torch
-from conftest import invoke
+from helpers import invoke, serving
 from lfw_fixtures import PEOPLE, PER_PERSON, make_lfw_tgz, make_lfw_tree, make_malicious_tgz
 
 from aecli.data import load_dataset
@@ -79,28 +75,18 @@ def test_undecodable_jpeg_names_the_file(tmp_path):
     assert len(load_dataset("lfw", tree).train) > 0
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def test_download_path_from_a_local_server(tmp_path, monkeypatch):
     served = tmp_path / "served"
     tree = make_lfw_tree(tmp_path / "tree")
     served.mkdir()
     make_lfw_tgz(tree, served / "lfw.tgz")
     (served / "attrs.txt").write_bytes((tree / "lfw_attributes.txt").read_bytes())
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        base = f"http://127.0.0.1:{server.server_address[1]}/"
+    with serving(served) as base:
         monkeypatch.setenv("AECLI_LFW_URL", base + "lfw.tgz")
         monkeypatch.setenv("AECLI_LFW_ATTRIBUTES_URL", base + "attrs.txt")
         data = load_dataset("lfw", None, image_size=32)
         assert len(data.train) + len(data.test) == len(PEOPLE) * PER_PERSON
         assert len(data.spec.attribute_names) == 3
-    finally:
-        server.shutdown()
 
 
 def test_lfw_mini_ships_offline():

@@ -6,7 +6,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from aecli.checkpoint import load_checkpoint
+
+pytestmark = pytest.mark.slow
 
 
 def start_training(run_dir, epochs=40):

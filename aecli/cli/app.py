@@ -4,7 +4,9 @@ import contextlib
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import typer
@@ -70,6 +72,9 @@ def command(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         debug = os.environ.get("AECLI_DEBUG") == "1"
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM unwinds like Ctrl-C, so temporary files are removed on the way out
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             return func(*args, **kwargs)
         except typer.Exit:
@@ -80,7 +85,7 @@ def command(func):
             say(f"Error: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            say("Error: interrupted")
+            say("Error: interrupted; nothing half-written was kept")
             raise typer.Exit(130) from None
         except MemoryError:
             if debug:

@@ -29,11 +29,15 @@ def sample(
 ) -> None:
     """Draw new images from random latent vectors."""
     from aecli import api
-    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
+    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, npy_stream, save_images
 
     out = prepare_output(out, IMAGE_SUFFIXES)
     check_grid_size(n, out)
     ckpt = load(model, checkpoint)
-    result = api.sample(ckpt, n, seed, temperature, naive)
-    save_images(result.images, out)
+    if out.suffix.lower() == ".npy":
+        with npy_stream(out, (n, *api.ckpt_image_shape(ckpt))) as array:
+            result = api.sample(ckpt, n, seed, temperature, naive, out=array)
+    else:
+        result = api.sample(ckpt, n, seed, temperature, naive)
+        save_images(result.images, out)
     emit({"output": str(out), "model": model, **result.info}, as_json, [out])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from aecli.fileio import plain_mode
+from aecli.npy import NpyWriter
 from aecli.paths import data_cache
 
 IMAGES = "images.npy"
@@ -73,9 +74,9 @@ def prepared(
     return open_prepared(folder)
 
 
-def write_images(folder: Path, shape: tuple[int, ...]) -> np.ndarray:
-    """A uint8 array of `shape` backed by folder/images.npy, to be filled in place."""
-    return np.lib.format.open_memmap(folder / IMAGES, mode="w+", dtype=np.uint8, shape=shape)
+def write_images(folder: Path, shape: tuple[int, ...]) -> NpyWriter:
+    """folder/images.npy, uint8 of `shape`, written front to back."""
+    return NpyWriter(folder / IMAGES, shape, np.uint8)
 
 
 def write_meta(folder: Path, **arrays: np.ndarray) -> None:
@@ -83,18 +84,12 @@ def write_meta(folder: Path, **arrays: np.ndarray) -> None:
         np.savez(handle, **arrays)
 
 
-def keep_channels(folder: Path, images: np.ndarray, colour: np.ndarray) -> None:
-    """After decoding into 3 channels: keep one if no image had colour, else copy grey ones across."""
-    if colour.any():
-        for i in np.flatnonzero(~colour):
-            images[i, 1:] = images[i, :1]
-        images.flush()
-        return
-    grey = np.lib.format.open_memmap(
-        folder / ".grey.npy", mode="w+", dtype=np.uint8, shape=(len(images), 1, *images.shape[2:])
-    )
-    for start in range(0, len(images), 4096):
-        grey[start : start + 4096] = images[start : start + 4096, :1]
-    grey.flush()
-    del grey
+def keep_one_channel(folder: Path) -> None:
+    """Replace the 3-channel images.npy of an all-grey dataset by its first channel."""
+    three = np.load(folder / IMAGES, mmap_mode="r")
+    grey = NpyWriter(folder / ".grey.npy", (len(three), 1, *three.shape[2:]), np.uint8)
+    for start in range(0, len(three), 4096):
+        grey[start : start + 4096] = three[start : start + 4096, :1]
+    grey.close()
+    del three
     os.replace(folder / ".grey.npy", folder / IMAGES)

@@ -110,30 +110,26 @@ def read_image(path: Path, size: int, crop: float = 1.0, grey: bool = False, box
 
 def read_many(
     paths: Sequence[Path],
-    out: np.ndarray,
+    out,
     size: int,
     crop: float,
     grey: bool,
     on_step: Callable[[int], None] | None = None,
     workers: int | None = None,
-) -> np.ndarray:
-    """Decode `paths` in parallel into `out` (N x 3 x S x S, or N x 1 x S x S with grey).
+) -> bool:
+    """Decode `paths` in parallel, in order, into `out` (`out[a:b] = batch`, N x 3 x S x S, or
+    N x 1 x S x S with grey); grey images fill all three channels. True if any image had colour.
 
-    Grey images fill channel 0 only; the result says which images were colour, so the caller
-    keeps one channel when none was. Pillow releases the GIL while it decodes and resizes.
+    Pillow releases the GIL while it decodes and resizes, so threads decode side by side.
     """
-    colour = np.zeros(len(paths), dtype=bool)
-
-    def work(i: int) -> None:
-        pixels = read_image(paths[i], size, crop, grey)
-        colour[i] = pixels.shape[0] == 3
-        out[i, : pixels.shape[0]] = pixels
-
+    channels = 1 if grey else 3
+    chunk, any_colour = 256, False
     workers = workers or min(8, os.cpu_count() or 1)
-    chunk = 256
     with ThreadPoolExecutor(workers) as pool:
         for start in range(0, len(paths), chunk):
-            list(pool.map(work, range(start, min(start + chunk, len(paths)))))
+            batch = list(pool.map(lambda p: read_image(p, size, crop, grey), paths[start : start + chunk]))
+            any_colour = any_colour or any(pixels.shape[0] == 3 for pixels in batch)
+            out[start : start + len(batch)] = np.stack([np.broadcast_to(p, (channels, size, size)) for p in batch])
             if on_step:
-                on_step(min(start + chunk, len(paths)))
-    return colour
+                on_step(start + len(batch))
+    return any_colour

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from aecli.data.base import Reporter
-from aecli.data.cache import cache_key, keep_channels, prepared, write_images, write_meta
+from aecli.data.cache import cache_key, keep_one_channel, prepared, write_images, write_meta
 from aecli.data.images import is_image_name, read_many
 from aecli.data.recipe import DataRecipe
 
@@ -83,13 +83,16 @@ def decode_files(
         paths = [root / rel for rel, *_ in files]
         images = write_images(folder, (len(paths), 1 if grey else 3, size, size))
         reporter.note(f"Reading {len(paths):,} images from {root} (once; cached in {folder.parent})")
-        colour = read_many(
-            paths, images, size, crop, grey, lambda done: reporter.progress("reading images", done, len(paths))
-        )
-        if not grey:
-            keep_channels(folder, images, colour)
-        images.flush()
-        del images
+        try:
+            colour = read_many(
+                paths, images, size, crop, grey, lambda done: reporter.progress("reading images", done, len(paths))
+            )
+        except BaseException:
+            images.handle.close()  # the folder is removed by `prepared`
+            raise
+        images.close()
+        if not grey and not colour:
+            keep_one_channel(folder)
         write_meta(folder, **meta)
 
     images, arrays = prepared(kind, key, build, reporter.note)

@@ -125,10 +125,9 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 class BernoulliNLL(torch.autograd.Function):
     """Binary cross-entropy with logits, summed per sample, as a single autograd node.
 
-    The same values as F.binary_cross_entropy_with_logits (within float rounding) in a third of
-    the time on the CPU, where torch's version spends most of it in log1p, which is not
-    vectorised there; log(1 + exp(-|l|)) is, and its backward is one sigmoid. About 4% of a
-    VAE training step on MNIST.
+    The same values as F.binary_cross_entropy_with_logits (within float rounding), faster on the
+    CPU, where torch's version spends most of its time in log1p, which is not vectorised there;
+    log(1 + exp(-|l|)) is, and its backward is one sigmoid (docs/decisions.md).
     """
 
     @staticmethod

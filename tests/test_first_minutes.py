@@ -1,0 +1,87 @@
+"""What a newcomer meets first: help with examples, one-line errors, progress off a terminal, runs."""
+
+import json
+
+import pytest
+from helpers import install_run, invoke
+
+COMMANDS = ["train", "sample", "generate", "reconstruct", "interpolate", "smile", "tsne", "eval", "runs"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_help_ends_with_examples(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    tail = result.stdout.rstrip().splitlines()
+    examples = [line for line in tail[tail.index("  Examples:") :] if line.strip().startswith("aecli ")]
+    assert 2 <= len(examples) <= 3 and tail[-1].strip().startswith("aecli ")
+
+
+def test_shell_completion_is_offered():
+    result = invoke("--help")
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_help_shows_the_model_defaults_from_their_configs():
+    from aecli.models import MODELS
+
+    text = " ".join(invoke("train", "--help").stdout.split())
+    for name in MODELS.names():
+        cls = MODELS.get(name)
+        assert f"{name} {cls.Config().latent_dim}" in text  # --latent-dim (vae 20, cvae 8, ae 128)
+        lr = f"{cls.default_lr:.0e}".replace("e-0", "e-")  # 3e-3
+        assert f"{name} {lr}" in text or f"{name}/cvae {lr}" in text or f"vae/{name} {lr}" in text
+        batch = cls.default_batch_size
+        assert f"{name} {batch}" in text or f"{name}/cvae {batch}" in text or f"vae/{name} {batch}" in text
+
+
+def test_training_off_a_terminal_prints_one_line_per_epoch(tmp_path):
+    result = invoke("train", "vae", "--dataset", "digits", "--epochs", "2", "--out", tmp_path / "r", "--json")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("epoch ") and "ETA" in line]
+    assert len(lines) == 2 and "test loss" in lines[0] and "images/s" in lines[0]
+    summary = json.loads(result.stdout)
+    assert isinstance(summary["seed"], int)  # drawn, reported, and stored with the run
+    config = json.loads((tmp_path / "r" / "epoch-0002" / "config.json").read_text())
+    assert config["training"]["seed"] == summary["seed"]
+
+
+def test_sample_reports_the_seed_it_drew(trained, tmp_path):
+    first = json.loads(
+        invoke("sample", "vae", "--checkpoint", trained["vae"], "-o", tmp_path / "a.npy", "--json").stdout
+    )
+    again = invoke("sample", "vae", "--checkpoint", trained["vae"], "--seed", first["seed"], "-o", tmp_path / "b.npy")
+    assert again.exit_code == 0
+    assert (tmp_path / "a.npy").read_bytes() == (tmp_path / "b.npy").read_bytes()
+
+
+def test_runs_lists_trained_runs_and_marks_the_default(trained, isolated_home):
+    assert "no runs" in invoke("runs").stdout
+    install_run("vae", trained["vae"])
+    install_run("cvae", trained["cvae"])
+    listed = json.loads(invoke("runs", "--json").stdout)
+    assert {r["model"] for r in listed["runs"]} == {"vae", "cvae"} and all(r["default"] for r in listed["runs"])
+    assert all(r["dataset"] == "digits" and r["epochs"] == 1 for r in listed["runs"])
+    assert "*" in invoke("runs", "vae").stdout
+
+
+def test_close_attribute_names_are_suggested():
+    from aecli.attributes import find_attribute
+    from aecli.data import DataSpec
+    from aecli.errors import UsageError
+
+    spec = DataSpec("lfw", 1, 64, attribute_names=("Male", "Mustache", "Smiling"))
+    with pytest.raises(UsageError, match="did you mean Mustache"):
+        find_attribute(spec, "Moustache")
+
+
+def test_reconstruction_rows_are_labelled_and_grids_are_not_ragged(trained, tmp_path):
+    from aecli.outputs import grid_columns
+
+    assert grid_columns(64) == 8 and grid_columns(12) in (3, 4, 6) and 12 % grid_columns(12) == 0
+    result = invoke("reconstruct", "vae", "--checkpoint", trained["vae"], "-n", "8", "-o", tmp_path / "r.png")
+    assert result.exit_code == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "r.png") as image:  # a label margin on the left of the two rows
+        assert image.width > 8 * 30 * 4

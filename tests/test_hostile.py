@@ -1,0 +1,321 @@
+"""Crafted files and unlucky moments: bounded resources, confined pointers, nothing lost."""
+
+import gzip
+import io
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from helpers import install_run, invoke, make_mnist, write_idx
+from PIL import Image
+
+from aecli.checkpoint import load_checkpoint
+from aecli.errors import AecliError
+
+
+def copy_run(trained, tmp_path, model="vae"):
+    target = tmp_path / f"{model}-copy"
+    shutil.copytree(trained[model], target)
+    return target
+
+
+# resource exhaustion from small files
+
+
+def test_a_compressed_trainer_state_is_refused_before_it_is_inflated(trained, tmp_path):
+    run = copy_run(trained, tmp_path)
+    ckpt = load_checkpoint(run)
+    trainer = ckpt.path / "trainer.pt"
+    repacked = tmp_path / "repacked.pt"
+    with zipfile.ZipFile(trainer) as src, zipfile.ZipFile(repacked, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item.filename))
+        dst.writestr("archive/data/999", b"\0" * 50_000_000)  # 50 MB of zeros in ~50 kB
+    shutil.copyfile(repacked, trainer)
+    result = invoke("train", "vae", "--resume", "--out", run, "--epochs", "5")
+    assert result.exit_code == 1 and "compressed members" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("width", 2600, "width must lie in"), ("latent_dim", -3, "latent_dim must lie in"), ("hidden", [[[1]]], "number")],
+)
+def test_config_values_out_of_range_are_refused_before_allocating(trained, tmp_path, field, value, message):
+    run = copy_run(trained, tmp_path)
+    path = load_checkpoint(run).path / "config.json"
+    config = json.loads(path.read_text())
+    config["model_config"][field] = value
+    path.write_text(json.dumps(config))
+    result = invoke("sample", "vae", "--checkpoint", run, "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and message in result.stderr and "malformed" in result.stderr
+
+
+def test_a_deeply_nested_config_is_a_clear_error(trained, tmp_path):
+    run = copy_run(trained, tmp_path)
+    path = load_checkpoint(run).path / "config.json"
+    path.write_text('{"format": 1, "model": "vae", "model_config": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = invoke("sample", "vae", "--checkpoint", run, "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and "nested too deeply" in result.stderr
+
+
+def test_an_idx_file_that_inflates_past_its_header_is_refused(tmp_path):
+    folder = make_mnist(tmp_path / "mnist")
+    header = struct.pack(">iiii", 2051, 64, 28, 28)
+    with gzip.open(folder / "train-images-idx3-ubyte.gz", "wb") as handle:
+        handle.write(header + b"\0" * (64 * 784))
+        handle.write(b"\0" * 20_000_000)  # far more than the header promises
+    result = invoke("train", "vae", "--data-dir", folder, "--epochs", "1")
+    assert result.exit_code == 1 and "more data than its header promises" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "shape, message", [((64, 30, 30), "30x30 images"), ((-5, 28, 28), "declares -5"), ((2_000_000, 28, 28), "declares")]
+)
+def test_idx_headers_with_impossible_dimensions(tmp_path, shape, message):
+    folder = make_mnist(tmp_path / "mnist")
+    with gzip.open(folder / "train-images-idx3-ubyte.gz", "wb") as handle:
+        handle.write(struct.pack(">iiii", 2051, *shape) + b"\0" * 100)
+    result = invoke("train", "vae", "--data-dir", folder, "--epochs", "1")
+    assert result.exit_code == 1 and message in result.stderr
+
+
+def test_labels_outside_the_classes(tmp_path):
+    folder = make_mnist(tmp_path / "mnist")
+    write_idx(folder / "train-labels-idx1-ubyte.gz", np.full(64, 12))
+    result = invoke("train", "vae", "--data-dir", folder, "--epochs", "1")
+    assert result.exit_code == 1 and "label 12" in result.stderr
+
+
+def test_an_attribute_file_that_never_ends_is_not_read(tmp_path):
+    from lfw_fixtures import make_lfw_tree
+
+    tree = make_lfw_tree(tmp_path / "lfw")
+    (tree / "lfw_attributes.txt").unlink()
+    (tree / "lfw_attributes.txt").symlink_to("/dev/zero")
+    result = invoke("train", "ae", "--data-dir", tree, "--image-size", "16", "--epochs", "1")
+    assert result.exit_code == 1 and "not a regular file" in result.stderr
+
+
+def test_an_archive_that_expands_far_beyond_its_size_is_refused(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with tarfile.open(folder / "lfw.tgz", "w:gz") as tar:
+        info = tarfile.TarInfo("lfw/Ann_Alpha/Ann_Alpha_0001.jpg")
+        info.size = 200_000_000
+        tar.addfile(info, io.BytesIO(b"\0" * info.size))
+    result = invoke("train", "ae", "--data-dir", folder, "--epochs", "1")
+    assert result.exit_code == 1 and "would extract over" in result.stderr
+    assert not list((tmp_path / "cache").rglob("Ann_Alpha_0001.jpg"))
+
+
+def test_a_damaged_archive_is_one_line(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "lfw.tgz").write_bytes(gzip.compress(b"x" * 5000)[:-20])
+    result = invoke("train", "ae", "--data-dir", folder, "--epochs", "1")
+    assert result.exit_code == 1 and "damaged" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_huge_images_and_fifos_are_refused_before_decoding(trained, tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("L", (9000, 9000)).save(big)  # 81 megapixels, a small file
+    result = invoke("reconstruct", "vae", "--checkpoint", trained["vae"], "--input", big, "-o", tmp_path / "r.png")
+    assert result.exit_code == 1 and "too large (9000 x 9000)" in result.stderr
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    result = invoke("reconstruct", "vae", "--checkpoint", trained["vae"], "--input", fifo, "-o", tmp_path / "r.png")
+    assert result.exit_code == 1 and "not a regular file" in result.stderr
+
+
+def test_png_grids_are_capped_and_npy_is_streamed(trained, tmp_path):
+    result = invoke("sample", "vae", "--checkpoint", trained["vae"], "-n", "100000", "-o", tmp_path / "s.png")
+    assert result.exit_code == 2 and "write .npy" in result.stderr and not (tmp_path / "s.png").exists()
+    result = invoke("sample", "vae", "--checkpoint", trained["vae"], "-n", "3000", "-o", tmp_path / "s.npy")
+    assert result.exit_code == 0 and np.load(tmp_path / "s.npy", mmap_mode="r").shape == (3000, 1, 28, 28)
+
+
+# confinement
+
+
+def test_pointers_that_lead_outside_the_home_are_refused(trained, isolated_home, tmp_path):
+    run = install_run("vae", trained["vae"])
+    (run.parent / "latest").write_text("../../../../etc\n")
+    result = invoke("sample", "vae", "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and "leads outside" in result.stderr
+    (run.parent / "latest").write_text(run.name + "\n")
+    (run / "latest").write_text(str(tmp_path) + "\n")
+    assert invoke("sample", "vae", "-o", tmp_path / "s.png").exit_code == 1
+
+
+def test_a_moved_or_copied_home_keeps_working(trained, isolated_home, tmp_path, monkeypatch):
+    install_run("vae", trained["vae"])
+    moved = tmp_path / "moved-home"
+    shutil.copytree(isolated_home / "home", moved)
+    shutil.rmtree(isolated_home / "home")
+    monkeypatch.setenv("AECLI_HOME", str(moved))
+    result = invoke("sample", "vae", "-n", "4", "-o", tmp_path / "s.png")
+    assert result.exit_code == 0 and "bundled" not in result.stderr
+
+
+# data loss
+
+
+def test_out_must_be_new_empty_or_a_run(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    result = invoke("train", "vae", "--dataset", "digits", "--epochs", "1", "--out", mine)
+    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert (mine / "thesis.tex").read_text() == "precious" and sorted(os.listdir(mine)) == ["thesis.tex"]
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert invoke("train", "vae", "--dataset", "digits", "--out", afile).exit_code == 2
+
+
+def test_two_trainings_on_one_folder_do_not_both_run(tmp_path):
+    from aecli.run_folder import RunFolder
+
+    holder = RunFolder.create("vae", tmp_path / "run")
+    try:
+        result = invoke("train", "vae", "--dataset", "digits", "--epochs", "1", "--out", tmp_path / "run")
+        assert result.exit_code == 1 and "another aecli train is using" in result.stderr
+    finally:
+        holder.__exit__(None, None, None)
+
+
+def test_resume_never_falls_back_to_an_older_run(trained, isolated_home):
+    from aecli.runs import new_run_dir, set_latest_run
+
+    install_run("vae", trained["vae"])
+    empty = new_run_dir("vae")  # a newer run killed before its first epoch
+    set_latest_run("vae", empty)
+    result = invoke("train", "vae", "--resume", "--epochs", "3")
+    assert result.exit_code == 1 and "no complete epoch" in result.stderr
+
+
+def test_a_tampered_trainer_state_is_refused_and_the_good_epoch_kept(trained, tmp_path):
+    run = copy_run(trained, tmp_path)
+    ckpt = load_checkpoint(run)
+    state = torch.load(ckpt.path / "trainer.pt", weights_only=True)
+    state["epochs_completed"] = -3
+    torch.save(state, ckpt.path / "trainer.pt")
+    result = invoke("train", "vae", "--resume", "--out", run, "--epochs", "3")
+    assert result.exit_code == 1 and "cannot resume" in result.stderr
+    assert ckpt.path.is_dir()
+    state["epochs_completed"] = 1
+    state["rng"] = torch.zeros(7, dtype=torch.uint8)
+    torch.save(state, ckpt.path / "trainer.pt")
+    result = invoke("train", "vae", "--resume", "--out", run, "--epochs", "3")
+    assert result.exit_code == 1 and "random-number state" in result.stderr
+
+
+def test_a_missing_run_pointer_still_finds_the_complete_epoch(trained, tmp_path):
+    run = copy_run(trained, tmp_path)
+    (run / "latest").unlink()
+    assert load_checkpoint(run).training["epochs_completed"] == 1
+    result = invoke("train", "vae", "--resume", "--out", run, "--epochs", "2")
+    assert result.exit_code == 0, result.output
+
+
+def test_interrupted_before_the_first_epoch_leaves_nothing_and_says_so(isolated_home):
+    from aecli.data import DataRecipe
+    from aecli.errors import TrainingInterrupted
+    from aecli.training import TrainSettings, train
+
+    def stop_now(progress):
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted, match="nothing was saved"):
+        train(TrainSettings(model="vae", data=DataRecipe("digits"), epochs=2), device="cpu", on_progress=stop_now)
+    runs = isolated_home / "home" / "runs" / "vae"
+    assert not [p for p in runs.iterdir() if p.is_dir()] and not (runs / "latest").exists()
+
+
+# errors that name a fix
+
+
+def test_no_test_images_and_one_training_image(tmp_path):
+    only = tmp_path / "one"
+    only.mkdir()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(only / "a.png")
+    result = invoke("train", "vae", "--dataset", "folder", "--data-dir", only, "--epochs", "1")
+    assert result.exit_code == 1 and "leaves no test images" in result.stderr
+
+
+def test_seed_beyond_its_range_is_a_usage_error():
+    result = invoke("train", "vae", "--dataset", "digits", "--seed", str(2**63))
+    assert result.exit_code == 2 and "--seed" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("strength", ["nan", "inf", "-1e300"])
+def test_strength_must_be_finite(strength, tmp_path):
+    result = invoke("smile", "ae", "--strength", strength, "-o", tmp_path / "s.png")
+    assert result.exit_code == 2 and "--strength" in result.stderr
+
+
+def test_long_output_names(trained, tmp_path):
+    too_long = tmp_path / ("x" * 296 + ".png")
+    result = invoke("sample", "vae", "--checkpoint", trained["vae"], "-o", too_long)
+    assert result.exit_code == 2 and "longer than 255 bytes" in result.stderr
+    fits = tmp_path / ("y" * 241 + ".png")  # 245 bytes: the temporary name must fit too
+    result = invoke("sample", "vae", "--checkpoint", trained["vae"], "-n", "4", "-o", fits)
+    assert result.exit_code == 0, result.output
+    assert fits.is_file()
+
+
+def test_non_finite_and_duplicated_weights_are_refused(trained, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    run = copy_run(trained, tmp_path)
+    weights = load_checkpoint(run).path / "model.safetensors"
+    tensors = load_file(weights)
+    name = sorted(tensors)[0]
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+    save_file(tensors, weights)
+    result = invoke("sample", "vae", "--checkpoint", run, "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and name in result.stderr and "NaN" in result.stderr
+    raw = weights.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = raw[8 : 8 + length].decode()
+    first_entry = header[1 : header.index("}") + 1]
+    doubled = "{" + first_entry + "," + header[1:]
+    weights.write_bytes(struct.pack("<Q", len(doubled)) + doubled.encode() + raw[8 + length :])
+    with pytest.raises(AecliError, match="appears twice"):
+        load_checkpoint(run)
+
+
+def test_the_resume_command_is_quoted_for_the_shell(tmp_path):
+    import shlex
+
+    from aecli.training import TrainSettings, resume_command
+
+    folder = tmp_path / "it's here"
+    words = shlex.split(resume_command(TrainSettings(epochs=3), folder))
+    assert words[words.index("--out") + 1] == str(folder)
+
+
+# leftovers
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_long_sample_leaves_no_temporary_file(trained, tmp_path):
+    command = [sys.executable, "-m", "aecli", "sample", "vae", "--checkpoint", str(trained["vae"])]
+    command += ["-n", "100000", "-o", str(tmp_path / "big.npy")]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".big.npy.*")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode in (0, 130), err
+    assert not list(tmp_path.glob(".big.npy.*"))
