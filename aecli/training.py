@@ -29,7 +29,7 @@ class TrainSettings:
     model: str = "vae"
     data: DataRecipe | None = None  # None: the model's default dataset
     epochs: int = 20
-    batch_size: int | None = None  # None: the model's default
+    batch_size: int | None = None  # None: the model's default, smaller for small datasets (default_batch_size)
     lr: float | None = None  # None: the model's default
     seed: int | None = None  # None: drawn at random, then recorded
     binarize: bool = False
@@ -76,6 +76,15 @@ class Session:
 
 def default_dataset(model_name: str) -> str:
     return "lfw" if model_name == "ae" else "mnist"
+
+
+MIN_STEPS_PER_EPOCH = 75
+
+
+def default_batch_size(cls: type[Autoencoder], n_train: int) -> int:
+    """The model's batch size, smaller where that leaves fewer than 75 steps per epoch (not under 16):
+    small models learn per step, so a small dataset needs smaller batches (docs/decisions.md)."""
+    return min(cls.default_batch_size, max(16, math.ceil(n_train / MIN_STEPS_PER_EPOCH)))
 
 
 def index_batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device) -> Iterator[torch.Tensor]:
@@ -152,12 +161,13 @@ def start(
         data=recipe,
         seed=seed,
         lr=settings.lr or cls.default_lr,
-        batch_size=settings.batch_size or cls.default_batch_size,
     )
     bf16 = use_bf16(settings.precision, torch_device)
     seed_everything(settings.seed)
     data = load_dataset(recipe, reporter=reporter)
-    settings = replace(settings, data=data.recipe)
+    settings = replace(
+        settings, data=data.recipe, batch_size=settings.batch_size or default_batch_size(cls, len(data.train))
+    )
     for note in data.notes:
         reporter.note(note)
     if len(data.train) < 2:
