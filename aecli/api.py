@@ -157,7 +157,8 @@ def _inputs_or_test(
     ckpt: Checkpoint, inputs: list | None, n: int, data_dir, reporter: Reporter | None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     if inputs:
-        return read_inputs(expand_inputs(inputs), ckpt.spec, ckpt.recipe, reporter.note if reporter else None), None
+        note = reporter.note if reporter else None
+        return read_inputs(expand_inputs(inputs), ckpt.spec, ckpt.recipe, note, ckpt.extras.get("face_frame")), None
     test = test_data(ckpt, data_dir, reporter).test.head(n)
     return test.images, test.labels
 

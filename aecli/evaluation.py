@@ -32,7 +32,7 @@ def mean_loss(model: Autoencoder, split: Split, binarize: bool = False) -> float
     device = next(model.parameters()).device
     total = torch.zeros((), device=device, dtype=torch.float64)
     for x, y in test_batches(split, model, binarize):
-        total += model.loss(x, y).double().sum()
+        total += model.test_loss(x, y).double().sum()
     return total.item() / len(split)
 
 

@@ -72,6 +72,7 @@ class Session:
     history: list[dict]
     first_epoch: int
     bf16: bool
+    face_frame: torch.Tensor | None = None  # where faces sit in the training images (face datasets)
 
 
 def default_dataset(model_name: str) -> str:
@@ -188,6 +189,10 @@ def start(
     # created only now, so a bad dataset or option leaves no empty run behind
     folder = RunFolder.open_existing(prior.path.parent) if prior else RunFolder.create(settings.model, out)
     session = Session(settings, data, model, optimizer, torch_device, folder, history, first_epoch, bf16)
+    if data.spec.faces or (data.spec.name == "folder" and not data.spec.light_on_dark):
+        from aecli.data.faces import face_frame  # None where too few training images show a face
+
+        session.face_frame = face_frame(data.train.images)
     return session, state
 
 
@@ -240,6 +245,8 @@ def end_epoch(session: Session, epoch: int, train_loss: float, seen: int, second
     row = {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, "seconds": round(seconds, 3)}
     session.history.append({**row, "images_per_second": rate})
     extras = {} if session.model.variational else latent_statistics(session.model, session.data)
+    if session.face_frame is not None:
+        extras["face_frame"] = session.face_frame
     trainer_state = {
         "optimizer": session.optimizer.state_dict(),
         "rng": torch.get_rng_state(),

@@ -106,3 +106,20 @@ def test_small_datasets_get_smaller_batches():
     assert default_batch_size(vae, 60_000) == 64  # MNIST: the model's own
     assert default_batch_size(vae, 1_437) == 20  # scikit-learn's digits: 72 steps per epoch
     assert default_batch_size(vae, 100) == 16
+
+
+def test_the_python_api_example_reproduces_the_shell_examples(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "python_api.py"
+    command = [sys.executable, str(example), "--dataset", "digits", "--epochs", "2", "--out", str(tmp_path / "out")]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    made = {p.name for p in (tmp_path / "out").iterdir()}
+    pictures = {"samples.png", "interpolation.png", "tsne.png", "digits.png", "sevens.png", "compare.png"}
+    assert pictures <= made and "reconstructions.npy" in made
+    numbers = json.loads((tmp_path / "out" / "numbers.json").read_text())
+    assert numbers["vae_eval"]["neg_elbo"] > 0 and len(numbers["cvae_eval"]["generated_accuracy"]) == 10
+    assert set(numbers["compare"]) == {"vae", "cvae"}

@@ -99,7 +99,7 @@ def read_image(path: Path, size: int, crop: float = 1.0, grey: bool = False, box
             if grey and flat.mode != "L":
                 flat = flat.convert("L")
             resized = flat.resize((size, size), Image.LANCZOS, box=box, reducing_gap=3.0)
-            pixels = np.asarray(resized, dtype=np.uint8)
+            pixels = np.array(resized, dtype=np.uint8)  # a writable copy
     except AecliError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from aecli.data.base import DataSpec
-from aecli.data.images import read_image
+from aecli.data.images import MAX_PIXELS, check_regular_file, read_image
 from aecli.data.recipe import DataRecipe
 from aecli.errors import AecliError
 
@@ -33,13 +33,22 @@ def expand_inputs(patterns: list[str | Path]) -> list[Path]:
 
 
 def read_inputs(
-    paths: list[Path], spec: DataSpec, recipe: DataRecipe, on_note: Callable[[str], None] | None = None
+    paths: list[Path],
+    spec: DataSpec,
+    recipe: DataRecipe,
+    on_note: Callable[[str], None] | None = None,
+    face_frame: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """uint8 N x C x S x S: each file cropped and resized by the checkpoint's recipe, like its training data."""
+    """uint8 N x C x S x S: each file cropped and resized by the checkpoint's recipe, like its training data.
+
+    For face models (given where faces sat in the training images), a photo is framed around the
+    face found in it, unless that framing is the recipe's own centre crop give or take a little.
+    """
     crop = recipe.crop if recipe.crop is not None else 1.0
     out = []
     for path in paths:
-        pixels = read_image(path, spec.image_size, crop, grey=spec.channels == 1)
+        box = _face_box(path, crop, face_frame, on_note) if face_frame is not None else None
+        pixels = read_image(path, spec.image_size, crop, grey=spec.channels == 1, box=box)
         if spec.channels == 3 and pixels.shape[0] == 1:
             pixels = np.repeat(pixels, 3, axis=0)
         if spec.light_on_dark and _border_mean(pixels) > 127:
@@ -48,6 +57,40 @@ def read_inputs(
                 on_note(f"{path}: dark strokes on a light background; inverted to match the training images")
         out.append(pixels)
     return torch.from_numpy(np.stack(out))
+
+
+def _face_box(path: Path, crop: float, frame: torch.Tensor, on_note) -> tuple | None:
+    """The file's square around its face (None: the centre crop, as in training)."""
+    from PIL import Image
+
+    from aecli.data.faces import frame_for
+    from aecli.data.images import square_box
+
+    check_regular_file(path)
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_PIXELS:
+                return None  # read_image names the problem
+            grey = np.asarray(image.convert("L"))
+    except (OSError, ValueError):
+        return None  # read_image names the problem
+    height, width = grey.shape
+    centre = square_box(width, height, crop)
+    found = frame_for(grey, frame)
+    if found is None:
+        if on_note:
+            on_note(f"{path}: no face found; using the centre crop")
+        return None
+    cx, cy, side = found
+    expected = centre[2] - centre[0]
+    if abs(side - expected) < 0.15 * expected and max(abs(cx - width / 2), abs(cy - height / 2)) < 0.1 * expected:
+        return None  # framed like the training images already: read exactly as they were
+    side = min(side, width, height)
+    left = min(max(0, round(cx - side / 2)), width - round(side))
+    top = min(max(0, round(cy - side / 2)), height - round(side))
+    if on_note:
+        on_note(f"{path}: cropped around the face found in it")
+    return (left, top, left + round(side), top + round(side))
 
 
 def _border_mean(pixels: np.ndarray) -> float:

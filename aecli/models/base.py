@@ -93,6 +93,11 @@ class Autoencoder(nn.Module, abc.ABC):
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The training loss, one value per image."""
 
+    def test_loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """What test figures report, one value per image: the training loss unless a model trains
+        on something else (a weighted objective, say)."""
+        return self.loss(x, y)
+
     def one_hot(self, y: torch.Tensor | None) -> torch.Tensor | None:
         if not self.conditional:
             return None
