@@ -55,7 +55,9 @@ def zip_bomb_trainer(run_dir: Path, work: Path) -> list[str]:
     with zipfile.ZipFile(trainer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, payload in data.items():
             archive.writestr(name, payload)
-        archive.writestr("archive/data/999", b"\0" * 3 * 2**30)
+        with archive.open("archive/data/999", "w", force_zip64=True) as member:  # streamed: this process stays small
+            for _ in range(3 * 64):
+                member.write(bytes(2**24))
     return ["train", "vae", "--resume", "--out", str(ckpt.parent), "--epochs", "3"]
 
 
@@ -95,13 +97,25 @@ def endless_attributes(work: Path) -> list[str]:
     return ["train", "ae", "--data-dir", str(folder), "--image-size", "16", "--epochs", "1"]
 
 
+class Zeros(io.RawIOBase):
+    """A file of `size` zero bytes that is never held in memory."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return bytes(n)
+
+
 def tgz_bomb(work: Path) -> list[str]:
     folder = work / "tgz-bomb"
     folder.mkdir()
     with tarfile.open(folder / "lfw.tgz", "w:gz") as tar:
         info = tarfile.TarInfo("lfw/Ann/Ann_0001.jpg")
         info.size = 2**30
-        tar.addfile(info, io.BytesIO(bytes(info.size)))
+        tar.addfile(info, Zeros(info.size))
     return ["train", "ae", "--data-dir", str(folder), "--epochs", "1"]
 
 

@@ -22,7 +22,14 @@ META = "meta.npz"
 
 
 def cache_key(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+    """A short digest of JSON-able parts (lists of file records included)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, list) and len(part) > 1000:  # file lists: joined, not JSON-encoded, for speed
+            digest.update("\n".join(map(repr, part)).encode())
+        else:
+            digest.update(json.dumps(part, default=str).encode())
+    return digest.hexdigest()[:16]
 
 
 def open_prepared(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -39,6 +39,7 @@ def _open(path: Path):
     from PIL import Image
 
     check_regular_file(path)
+    Image.MAX_IMAGE_PIXELS = None  # the header is checked below against aecli's own limit, which names the fix
     image = Image.open(path)
     width, height = image.size
     if width * height > MAX_PIXELS:
@@ -108,6 +109,32 @@ def read_image(path: Path, size: int, crop: float = 1.0, grey: bool = False, box
     return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
 
 
+def _decode_chunk(paths: Sequence[Path], size: int, crop: float, grey: bool) -> tuple[np.ndarray, bool]:
+    """Decode some files into one uint8 array (grey images fill every channel); any colour among them?"""
+    channels = 1 if grey else 3
+    batch = [read_image(path, size, crop, grey) for path in paths]
+    stacked = np.stack([np.broadcast_to(p, (channels, size, size)) for p in batch])
+    return stacked, any(p.shape[0] == 3 for p in batch)
+
+
+def _pool(count: int):
+    """Worker processes where they can be forked cheaply (Linux), else threads; one per CPU.
+
+    Decoding a small image is mostly Python-level work, so threads contend for the GIL: on 2
+    cores they read more slowly than one thread (docs/decisions.md)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(8, os.cpu_count() or 1)
+    if count >= PROCESS_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(workers)
+
+
+PROCESS_THRESHOLD = 2000  # fewer images than this are read in threads: not worth starting processes
+CHUNK = 256
+
+
 def read_many(
     paths: Sequence[Path],
     out,
@@ -115,21 +142,16 @@ def read_many(
     crop: float,
     grey: bool,
     on_step: Callable[[int], None] | None = None,
-    workers: int | None = None,
 ) -> bool:
     """Decode `paths` in parallel, in order, into `out` (`out[a:b] = batch`, N x 3 x S x S, or
-    N x 1 x S x S with grey); grey images fill all three channels. True if any image had colour.
-
-    Pillow releases the GIL while it decodes and resizes, so threads decode side by side.
-    """
-    channels = 1 if grey else 3
-    chunk, any_colour = 256, False
-    workers = workers or min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        for start in range(0, len(paths), chunk):
-            batch = list(pool.map(lambda p: read_image(p, size, crop, grey), paths[start : start + chunk]))
-            any_colour = any_colour or any(pixels.shape[0] == 3 for pixels in batch)
-            out[start : start + len(batch)] = np.stack([np.broadcast_to(p, (channels, size, size)) for p in batch])
+    N x 1 x S x S with grey); grey images fill all three channels. True if any image had colour."""
+    chunks = [paths[start : start + CHUNK] for start in range(0, len(paths), CHUNK)]
+    done, any_colour = 0, False
+    with _pool(len(paths)) as pool:
+        for stacked, colour in pool.map(_decode_chunk, chunks, *zip(*[(size, crop, grey)] * len(chunks), strict=True)):
+            out[done : done + len(stacked)] = stacked
+            done += len(stacked)
+            any_colour = any_colour or colour
             if on_step:
-                on_step(start + len(batch))
+                on_step(done)
     return any_colour

@@ -15,23 +15,31 @@ CACHE_VERSION = 2  # bump when the way pixels are made changes, so older caches 
 
 
 def scan_images(root: Path) -> list[tuple[str, int, int]]:
-    """(relative POSIX path, size, mtime in ns) of every image under root, sorted; hidden entries skipped."""
-    found, seen = [], set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):  # linked folders too, each once
-        here = os.stat(dirpath)
-        if (here.st_dev, here.st_ino) in seen:
-            dirnames[:] = []
+    """(relative POSIX path, size, mtime in ns) of every image under root, sorted; hidden entries
+    skipped, linked folders followed once. Plain strings and os.scandir: 100,000 files in well under
+    a second, since an unchanged folder is scanned on every run."""
+    found, seen, pending = [], set(), [("", str(root))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            entries = list(os.scandir(folder))
+        except OSError:
             continue
-        seen.add((here.st_dev, here.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        base = Path(dirpath).relative_to(root)
-        for name in filenames:
-            if is_image_name(name):
-                try:
-                    info = os.stat(Path(dirpath) / name)
-                except OSError:
-                    continue
-                found.append(((base / name).as_posix(), info.st_size, info.st_mtime_ns))
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    pending.append((prefix + entry.name + "/", entry.path))
+                elif is_image_name(entry.name):
+                    stat = entry.stat()
+                    found.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                continue
     return sorted(found)
 
 
