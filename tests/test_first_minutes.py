@@ -123,3 +123,17 @@ def test_the_python_api_example_reproduces_the_shell_examples(tmp_path):
     numbers = json.loads((tmp_path / "out" / "numbers.json").read_text())
     assert numbers["vae_eval"]["neg_elbo"] > 0 and len(numbers["cvae_eval"]["generated_accuracy"]) == 10
     assert set(numbers["compare"]) == {"vae", "cvae"}
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "interpolate", "tsne", "eval"])
+def test_offline_hints_on_the_bundled_models_name_options_that_exist(command, monkeypatch, tmp_path):
+    import re
+
+    monkeypatch.setenv("AECLI_MNIST_URL", "http://127.0.0.1:9/")  # nothing listens there: offline
+    args = [command, "vae"] + ([] if command == "eval" else ["-o", str(tmp_path / "x.png")])
+    result = invoke(*args)
+    assert result.exit_code == 1 and "bundled" in result.stderr
+    error = result.stderr.splitlines()[-1]
+    help_text = invoke(command, "--help").stdout
+    for option in re.findall(r"(?<![\w-])--[a-z][a-z-]+", error):
+        assert option in help_text or f"train on {option}" in error, (option, error)

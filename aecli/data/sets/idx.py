@@ -93,7 +93,7 @@ SETS = {
 
 
 def offline_hint(s: IdxSet) -> str:
-    other = "" if s.name != "mnist" else ", or use --dataset digits (no download)"
+    other = "" if s.name != "mnist" else "; or train on --dataset digits, which needs no download"
     return f"Point --data-dir at a folder with the four {s.name} .gz files (from {s.source}){other}."
 
 

@@ -25,7 +25,7 @@ ATTRIBUTES_URL = "https://www.cs.columbia.edu/CAVE/databases/pubfig/download/lfw
 DEFAULT_CROP = 0.36  # the central 90 of 250 pixels, as in the classic LFW autoencoder exercise
 IMAGE_NAME = re.compile(r"^(?P<person>.+)_(?P<num>\d{4})\.jpe?g$", re.IGNORECASE)
 OFFLINE_HINT = (
-    "Point --data-dir at a folder with an LFW tree or .tgz and lfw_attributes.txt, or use --dataset lfw-mini."
+    "Point --data-dir at a folder with an LFW tree or .tgz and lfw_attributes.txt; or train on --dataset lfw-mini."
 )
 
 
