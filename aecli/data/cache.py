@@ -46,6 +46,22 @@ def open_prepared(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return images, arrays
 
 
+def open_cached(
+    kind: str, key: str, on_note: Callable[[str], None] | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """The cached arrays for `key`, or None (a damaged copy is removed, with a note)."""
+    folder = data_cache() / kind / f"prepared-{key}"
+    if not folder.is_dir():
+        return None
+    try:
+        return open_prepared(folder)
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        if on_note:
+            on_note(f"The cached copy in {folder} is damaged ({type(exc).__name__}); reading the images again")
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
 def prepared(
     kind: str,
     key: str,
@@ -53,14 +69,10 @@ def prepared(
     on_note: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Open the cached arrays for `key`, building them first with `build(tmp_folder)` if needed."""
+    found = open_cached(kind, key, on_note)
+    if found is not None:
+        return found
     folder = data_cache() / kind / f"prepared-{key}"
-    if folder.is_dir():
-        try:
-            return open_prepared(folder)
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            if on_note:
-                on_note(f"The cached copy in {folder} is damaged ({type(exc).__name__}); reading the images again")
-            shutil.rmtree(folder, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
     for stale in folder.parent.glob(f".prepared-{key}.*"):  # left by a run that was killed while building
         shutil.rmtree(stale, ignore_errors=True)

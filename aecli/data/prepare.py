@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from aecli.data.base import Reporter
-from aecli.data.cache import cache_key, keep_one_channel, prepared, write_images, write_meta
-from aecli.data.images import is_image_name, read_many
+from aecli.data.cache import cache_key, keep_one_channel, open_cached, prepared, write_images, write_meta
+from aecli.data.images import IMAGE_SUFFIXES, read_many
 from aecli.data.recipe import DataRecipe
 
 CACHE_VERSION = 2  # bump when the way pixels are made changes, so older caches are not reused
@@ -30,14 +30,15 @@ def scan_images(root: Path) -> list[tuple[str, int, int]]:
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name[0] == ".":
                 continue
             try:
-                if entry.is_dir():
-                    pending.append((prefix + entry.name + "/", entry.path))
-                elif is_image_name(entry.name):
+                if name.lower().endswith(IMAGE_SUFFIXES) and entry.is_file():
                     stat = entry.stat()
-                    found.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns))
+                    found.append((prefix + name, stat.st_size, stat.st_mtime_ns))
+                elif entry.is_dir():
+                    pending.append((prefix + name + "/", entry.path))
             except OSError:
                 continue
     return sorted(found)
@@ -70,6 +71,16 @@ def looks_light_on_dark(images: np.ndarray) -> bool:
     return float(border.mean()) < 0.1 * 255
 
 
+def recipe_key(kind: str, root: Path, files: list, recipe: DataRecipe, extra: object = None) -> str:
+    return cache_key(CACHE_VERSION, kind, recipe.image_size, recipe.crop or 1.0, recipe.grey, str(root), files, extra)
+
+
+def reopen(kind: str, key: str, reporter: Reporter) -> tuple[torch.Tensor, dict[str, np.ndarray]] | None:
+    """What `decode_files` cached under `key`, if it is there and intact."""
+    found = open_cached(kind, key, reporter.note)
+    return None if found is None else (torch.from_numpy(found[0]), found[1])
+
+
 def decode_files(
     kind: str,
     root: Path,
@@ -78,14 +89,16 @@ def decode_files(
     meta: dict[str, np.ndarray],
     reporter: Reporter,
     key_extra: object = None,
+    key: str | None = None,
 ) -> tuple[torch.Tensor, dict[str, np.ndarray]]:
     """The images of `files` under `recipe` as uint8 N x C x S x S, with `meta` stored beside them.
 
-    Cached by the recipe and the files' names, sizes and modification times (plus `key_extra`):
-    a changed folder is read again, an unchanged one is reopened memory-mapped.
+    Cached by the recipe and the files' names, sizes and modification times (plus `key_extra`),
+    or by `key` when the caller made one (see `recipe_key`): a changed folder is read again, an
+    unchanged one is reopened memory-mapped.
     """
     size, crop, grey = recipe.image_size, recipe.crop or 1.0, recipe.grey
-    key = cache_key(CACHE_VERSION, kind, size, crop, grey, str(root), files, key_extra)
+    key = key or recipe_key(kind, root, files, recipe, key_extra)
 
     def build(folder: Path) -> None:
         paths = [root / rel for rel, *_ in files]

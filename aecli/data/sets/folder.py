@@ -8,7 +8,7 @@ import torch
 
 from aecli.data import DataRecipe, adapter
 from aecli.data.base import Dataset, DataSpec, Reporter, Split
-from aecli.data.prepare import common_size, decode_files, looks_light_on_dark, scan_images
+from aecli.data.prepare import common_size, decode_files, looks_light_on_dark, recipe_key, reopen, scan_images
 from aecli.data.splits import test_mask
 from aecli.data.tables import SPLIT_COLUMN, Table, find_table, read_table
 from aecli.errors import AecliError, UsageError
@@ -67,36 +67,22 @@ def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
         subfolders = any(p.is_dir() for p in root.iterdir())
         where = "; its subfolders hold none either" if subfolders else ""
         raise AecliError(f"no {KINDS} images under {root}{where}; point --data-dir at the folder that holds them")
-    files = [rel for rel, *_ in scanned]
     if recipe.image_size is None:  # the images' own side when they share one, else 64
-        recipe = replace(recipe, image_size=common_size(root, files) or DEFAULT_SIZE)
-    class_names, classes = class_of(files)
+        recipe = replace(recipe, image_size=common_size(root, [rel for rel, *_ in scanned]) or DEFAULT_SIZE)
     table_path = find_table(root)
-    table = read_table(table_path, files) if table_path else None
-    test, how = choose_test(recipe, files, classes, table)
-    # train images first, then test ones: each split is one slice of the memory-mapped cache
-    train_index, test_index = np.flatnonzero(~test), np.flatnonzero(test)
-    if recipe.limit is not None:  # decode only what a quick trial uses
-        train_index, test_index = train_index[: recipe.limit], test_index[: recipe.limit]
-    keep = np.concatenate([train_index, test_index])
-    meta = {"test": test[keep]}
-    if classes is not None:
-        meta["labels"] = np.asarray(classes, dtype=np.int64)[keep]
-    if table is not None:
-        meta["attributes"] = table.values[keep]
     table_stat = (str(table_path), table_path.stat().st_size, table_path.stat().st_mtime_ns) if table_path else None
-    images, arrays = decode_files(
-        "folder", root, [scanned[i] for i in keep], recipe, meta, reporter, key_extra=[table_stat, how]
-    )
-    n_train = len(train_index)
-    names = tuple(table.attribute_names) if table is not None else ()
+    # keyed by what the split and labels depend on too: an unchanged folder skips them and the table
+    key = recipe_key("folder", root, scanned, recipe, [table_stat, recipe.split_by, recipe.limit])
+    found = reopen("folder", key, reporter)
+    images, arrays = found if found is not None else _decode(root, scanned, recipe, table_path, reporter, key)
+    n_train = int((~arrays["test"]).sum())
     light = looks_light_on_dark(images.numpy())
     spec = DataSpec(
         name="folder",
         channels=int(images.shape[1]),
         image_size=int(images.shape[2]),
-        class_names=class_names,
-        attribute_names=names,
+        class_names=tuple(str(n) for n in arrays["class_names"]),
+        attribute_names=tuple(str(n) for n in arrays["attribute_names"]),
         mirrored=not light,
         light_on_dark=light,
     )
@@ -106,9 +92,36 @@ def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
         attributes = torch.from_numpy(arrays["attributes"][part]) if "attributes" in arrays else None
         return Split(images[part], labels, attributes)
 
-    note = f"folder {root}: {len(keep):,} images, {n_train:,} train / {len(keep) - n_train:,} test ({how})"
+    return Dataset(
+        spec, split(slice(0, n_train)), split(slice(n_train, None)), recipe=recipe, notes=[str(arrays["note"])]
+    )
+
+
+def _decode(root: Path, scanned: list, recipe: DataRecipe, table_path: Path | None, reporter: Reporter, key: str):
+    """Classes, attributes and split of a folder read for the first time, then its images decoded and cached."""
+    files = [rel for rel, *_ in scanned]
+    class_names, classes = class_of(files)
+    table = read_table(table_path, files) if table_path else None
+    test, how = choose_test(recipe, files, classes, table)
+    # train images first, then test ones: each split is one slice of the memory-mapped cache
+    train_index, test_index = np.flatnonzero(~test), np.flatnonzero(test)
+    if recipe.limit is not None:  # decode only what a quick trial uses
+        train_index, test_index = train_index[: recipe.limit], test_index[: recipe.limit]
+    keep = np.concatenate([train_index, test_index])
+    names = table.attribute_names if table is not None else []
+    note = f"folder {root}: {len(keep):,} images, {len(train_index):,} train / {len(test_index):,} test ({how})"
     if class_names:
         note += f"; {len(class_names)} classes from its subfolders"
     if table is not None:
         note += f"; {len(names)} attributes from {table_path.name} for {table.matched:,} images"
-    return Dataset(spec, split(slice(0, n_train)), split(slice(n_train, None)), recipe=recipe, notes=[note])
+    meta = {
+        "test": test[keep],
+        "class_names": np.array(class_names, dtype=str),
+        "attribute_names": np.array(names, dtype=str),
+        "note": np.array(note),
+    }
+    if classes is not None:
+        meta["labels"] = np.asarray(classes, dtype=np.int64)[keep]
+    if table is not None:
+        meta["attributes"] = table.values[keep]
+    return decode_files("folder", root, [scanned[i] for i in keep], recipe, meta, reporter, key=key)
