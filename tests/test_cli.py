@@ -136,6 +136,7 @@ def test_interpolate_tsne_eval(tmp_path, ckpt):
     assert metrics["psnr_db"] > 5
 
 
+@pytest.mark.slow  # trains the judge
 def test_eval_cvae_judges_generated_digits_with_a_cached_classifier(tmp_path, ckpt):
     first = invoke("eval", "cvae", *ckpt("cvae"), "-k", "2", "--json")
     assert first.exit_code == 0, first.output

@@ -87,6 +87,7 @@ def test_reconstruction_rows_are_labelled_and_grids_are_not_ragged(trained, tmp_
         assert image.width > 8 * 30 * 4
 
 
+@pytest.mark.slow  # trains a judge: tens of seconds
 def test_the_quick_start_draws_digits_a_judge_recognises(tmp_path):
     """README's first command: `aecli train cvae --dataset digits --epochs 5 && aecli generate cvae --digit all`."""
     assert invoke("train", "cvae", "--dataset", "digits", "--epochs", "5").exit_code == 0
@@ -108,6 +109,7 @@ def test_small_datasets_get_smaller_batches():
     assert default_batch_size(vae, 100) == 16
 
 
+@pytest.mark.slow  # both examples end to end, with the judge
 def test_the_python_api_example_reproduces_the_shell_examples(tmp_path):
     import subprocess
     import sys

@@ -319,3 +319,22 @@ def test_sigterm_during_a_long_sample_leaves_no_temporary_file(trained, tmp_path
     _, err = process.communicate(timeout=60)
     assert process.returncode in (0, 130), err
     assert not list(tmp_path.glob(".big.npy.*"))
+
+
+def test_a_single_training_image_is_a_clear_error(tmp_path):
+    two = tmp_path / "two"
+    (two / "a").mkdir(parents=True)
+    (two / "b").mkdir()
+    for name in ("a/x.png", "a/y.png", "b/z.png"):
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(two / name)
+    result = invoke("train", "ae", "--dataset", "folder", "--data-dir", two, "--limit", "1", "--epochs", "1")
+    assert result.exit_code == 1 and "needs at least 2" in result.stderr, result.stderr
+
+
+def test_json_output_never_holds_nan():
+    from aecli.cli.app import _finite
+
+    assert (
+        json.dumps(_finite({"a": float("nan"), "b": [1.0, float("inf")]}), allow_nan=False)
+        == '{"a": null, "b": [1.0, null]}'
+    )

@@ -97,6 +97,7 @@ def test_precision_choice_follows_the_hardware():
         use_bf16("bf16", mps)
 
 
+@pytest.mark.slow  # emulated bf16 is slow on CPUs without it
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_both_precisions_learn_and_save_float32_weights(tmp_path, precision):
     settings = TrainSettings(model="cvae", data=DataRecipe("digits"), epochs=2, precision=precision)

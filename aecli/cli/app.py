@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import json
+import math
 import os
 import signal
 import sys
@@ -123,10 +124,21 @@ def prepare_output(path: Path, allowed: tuple[str, ...]) -> Path:
     return path
 
 
+def _finite(value):
+    """NaN and infinities as null: JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def emit(result: dict, as_json: bool, paths: list[Path] | None = None) -> None:
     """Results on stdout: one JSON object (strictly valid: no NaN), or the written paths."""
     if as_json:
-        typer.echo(json.dumps(result, default=str, allow_nan=False))
+        typer.echo(json.dumps(_finite(result), default=str, allow_nan=False))
     else:
         for path in paths or []:
             typer.echo(str(path))
