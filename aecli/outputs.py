@@ -50,7 +50,7 @@ def grid(images: np.ndarray, ncols: int | None = None, pad: int = 2) -> np.ndarr
     return pixels[..., 0] if c == 1 else pixels
 
 
-def _labelled(image, cell: int, rows: int, cols: int, row_labels: list[str] | None, col_labels: list[str] | None):
+def _labelled(image, cell: int, row_labels: list[str] | None, col_labels: list[str] | None):
     """The grid with a margin of row labels on the left and column labels on top."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -70,13 +70,14 @@ def _labelled(image, cell: int, rows: int, cols: int, row_labels: list[str] | No
 
 
 def save_png(pixels: np.ndarray, path: Path, scale: int = 1, labels: tuple | None = None) -> None:
+    """`labels`: (cell side in pixels, row labels, column labels), drawn in a margin."""
     from PIL import Image
 
     image = Image.fromarray(pixels)
     if scale > 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    if labels is not None and (labels[3] or labels[4]):
-        image = _labelled(image, labels[0] * scale, labels[1], labels[2], labels[3], labels[4])
+    if labels is not None and (labels[1] or labels[2]):
+        image = _labelled(image, labels[0] * scale, labels[1], labels[2])
     if image.width * image.height > MAX_GRID_PIXELS:
         raise UsageError(
             f"the picture would be {image.width} x {image.height} pixels; ask for fewer images or write .npy"
@@ -125,9 +126,7 @@ def save_images(
     side = images.shape[-1]
     scale = 4 if side <= 32 else 2 if side <= 64 else 1
     ncols = ncols or grid_columns(len(images))
-    cell = side + 2
-    nrows = math.ceil(len(images) / ncols)
-    save_png(grid(images, ncols), path, scale, (cell, nrows, ncols, row_labels, col_labels))
+    save_png(grid(images, ncols), path, scale, (side + 2, row_labels, col_labels))
 
 
 def save_csv(rows: list[dict], path: Path) -> None:

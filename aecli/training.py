@@ -126,7 +126,7 @@ def resume_command(settings: TrainSettings, run_dir: Path) -> str:
     return f"aecli train {settings.model} --resume --out {shlex.quote(str(run_dir))} --epochs {settings.epochs}"
 
 
-def _resume(settings: TrainSettings, device: torch.device, out: Path | None, reporter: Reporter):
+def _resume(settings: TrainSettings, device: torch.device, out: Path | None):
     """The checkpoint, trainer state and settings of the run to continue: --out, else the one `latest` names."""
     from aecli.runs import latest_run, newest_checkpoint
 
@@ -152,7 +152,7 @@ def start(
     prior = state = None
     cls = MODELS.get(settings.model)
     if resume:
-        prior, state, settings = _resume(settings, torch_device, out, reporter)
+        prior, state, settings = _resume(settings, torch_device, out)
     else:
         RunFolder.check_new(out)
     recipe = settings.data or DataRecipe(default_dataset(settings.model))

@@ -29,17 +29,16 @@ class Adapter:
     load: Callable[[DataRecipe, Reporter], Dataset]
     options: tuple[str, ...]  # the recipe fields it reads, besides the dataset name
     defaults: dict = field(default_factory=dict)  # recipe fields it fills when they are not given
-    summary: str = ""
 
 
 DATASETS: Registry[Adapter] = Registry("dataset")
 
 
-def adapter(name: str, options: tuple[str, ...] = (), defaults: dict | None = None, summary: str = ""):
+def adapter(name: str, options: tuple[str, ...] = (), defaults: dict | None = None):
     """Register `load(recipe, reporter) -> Dataset` under `name`; every adapter takes --limit."""
 
     def decorator(load: Callable[[DataRecipe, Reporter], Dataset]) -> Callable[[DataRecipe, Reporter], Dataset]:
-        DATASETS.register(name)(Adapter(load, (*options, "limit"), dict(defaults or {}), summary))
+        DATASETS.register(name)(Adapter(load, (*options, "limit"), dict(defaults or {})))
         return load
 
     return decorator

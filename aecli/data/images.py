@@ -16,10 +16,6 @@ MAX_FILE_BYTES = 256 * 2**20
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
-def is_image_name(name: str) -> bool:
-    return name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")
-
-
 def check_regular_file(path: Path, what: str = "image") -> os.stat_result:
     """Refuse what is not a regular file of sane size (a FIFO would hang, /dev/zero never ends)."""
     try:

@@ -36,7 +36,6 @@ def read_partition(path: Path) -> dict[str, int]:
     "celeba",
     options=("data_dir", "image_size", "crop", "grey"),
     defaults={"image_size": 64, "crop": DEFAULT_CROP},
-    summary="CelebA aligned faces with 40 attributes (--data-dir only)",
 )
 def load_celeba(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     if recipe.data_dir is None:

@@ -8,7 +8,7 @@ from aecli.data.base import DIGITS, Dataset, DataSpec, Reporter, Split
 from aecli.data.splits import TEST_SHARE
 
 
-@adapter("digits", summary="scikit-learn's 1,797 digits at 28x28, no download")
+@adapter("digits")
 def load_digits_28(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     from skimage.transform import resize
     from sklearn.datasets import load_digits

@@ -54,7 +54,6 @@ def choose_test(
     "folder",
     options=("data_dir", "image_size", "crop", "grey", "split_by"),
     defaults={"crop": 1.0},
-    summary="your own images: any folder (class subfolders and an attribute table optional)",
 )
 def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     if recipe.data_dir is None:

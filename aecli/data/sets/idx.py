@@ -187,6 +187,4 @@ def load_idx_set(name: str, recipe: DataRecipe) -> Dataset:
 
 
 for _name in SETS:
-    adapter(_name, options=("data_dir",), summary=f"{_name} (IDX files)")(
-        lambda recipe, reporter, _n=_name: load_idx_set(_n, recipe)
-    )
+    adapter(_name, options=("data_dir",))(lambda recipe, reporter, _n=_name: load_idx_set(_n, recipe))

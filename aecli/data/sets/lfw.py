@@ -69,7 +69,6 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None]:
     "lfw",
     options=("data_dir", "image_size", "crop", "grey"),
     defaults={"image_size": 64, "crop": DEFAULT_CROP},
-    summary="Labeled Faces in the Wild with its 73 attributes",
 )
 def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     root, attributes_path = _locate(recipe.data_dir)
@@ -106,7 +105,7 @@ def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     return Dataset(spec, split(slice(0, n_train)), split(slice(n_train, None)), notes=[note])
 
 
-@adapter("lfw-mini", options=("image_size",), defaults={"image_size": 64}, summary="scikit-image's 100 LFW faces")
+@adapter("lfw-mini", options=("image_size",), defaults={"image_size": 64})
 def load_lfw_mini(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     """scikit-image's 100 bundled LFW faces (25x25 grey), no attributes, no download."""
     from skimage.data import lfw_subset
