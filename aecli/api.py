@@ -19,6 +19,7 @@ from aecli.data.pixels import as_float
 from aecli.device import resolve_device
 from aecli.errors import AecliError, UsageError
 from aecli.models import MODELS
+from aecli.registry import did_you_mean
 from aecli.training import TrainResult, TrainSettings
 from aecli.training import train as _train
 
@@ -92,7 +93,7 @@ def sample(
     naive: bool = False,
     out: np.ndarray | None = None,
 ) -> Images:
-    """n new images. With `out` (say a memory-mapped .npy), they are written there batch by batch."""
+    """n new images. With `out` (say an `outputs.npy_stream` writer), they are written there batch by batch."""
     from aecli.inference import BATCH, decode, generator, sample_latents, temperature_for
 
     seed, temperature = drawn_seed(seed), temperature_for(ckpt.model, temperature)
@@ -131,10 +132,7 @@ def resolve_classes(ckpt: Checkpoint, digit: str | None = None, class_name: str 
     lowered = [c.lower() for c in spec.class_names]
     if asked.lower() in lowered:
         return [lowered.index(asked.lower())]
-    import difflib
-
-    close = difflib.get_close_matches(asked.lower(), lowered, n=1)
-    hint = f"did you mean {spec.class_names[lowered.index(close[0])]}? " if close else ""
+    hint = did_you_mean(asked, spec.class_names)
     shown = ", ".join(spec.class_names[:20]) + (", ..." if spec.num_classes > 20 else "")
     raise UsageError(f"unknown class {asked!r}; {hint}this model's classes: {shown}, or all")
 

@@ -1,13 +1,12 @@
 """Attribute directions in latent space (the smile vector) and the edits they make."""
 
-import difflib
-
 import torch
 
 from aecli.data import Dataset, DataSpec
 from aecli.errors import UsageError
 from aecli.inference import decode, latent_codes
 from aecli.models import Autoencoder
+from aecli.registry import did_you_mean
 
 ATTRIBUTE_FRACTION = 0.1  # top / bottom share of faces that define an attribute direction
 
@@ -44,9 +43,7 @@ def find_attribute(spec: DataSpec, name: str) -> int:
     lowered = [a.lower() for a in spec.attribute_names]
     if name.lower() in lowered:
         return lowered.index(name.lower())
-    close = difflib.get_close_matches(name.lower(), lowered, n=3, cutoff=0.5)
-    suggestion = " or ".join(spec.attribute_names[lowered.index(c)] for c in close)
-    hint = f"did you mean {suggestion}? " if close else ""
+    hint = did_you_mean(name, spec.attribute_names, n=3, cutoff=0.5)
     shown = ", ".join(spec.attribute_names[:12]) + (", ..." if len(spec.attribute_names) > 12 else "")
     raise UsageError(f"unknown attribute {name!r}; {hint}this model knows: {shown}")
 

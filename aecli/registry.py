@@ -1,11 +1,19 @@
 """A small generic registry: builders registered under names."""
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from aecli.errors import UsageError
 
 T = TypeVar("T")
+
+
+def did_you_mean(asked: str, names: Iterable[str], n: int = 1, cutoff: float = 0.6) -> str:
+    """`did you mean X? ` naming the closest of `names` (matched case-insensitively), or ''."""
+    by_lower = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(asked.lower(), list(by_lower), n=n, cutoff=cutoff)
+    return f"did you mean {' or '.join(by_lower[c] for c in close)}? " if close else ""
 
 
 class Registry(Generic[T]):

@@ -1,5 +1,6 @@
 """aecli train MODEL"""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -8,8 +9,7 @@ import typer
 from aecli.cli.app import app, command, emit, reporter, say
 from aecli.cli.options import MAX_SEED, Json, Model, examples
 from aecli.errors import UsageError
-
-RECIPE_HELP = "Recipe options are errors on datasets that do not use them."
+from aecli.registry import did_you_mean
 
 
 def model_options(model: str, args: list[str]) -> dict:
@@ -22,11 +22,8 @@ def model_options(model: str, args: list[str]) -> dict:
     while rest:
         flag, _, value = rest.pop(0).partition("=")
         if flag not in flags:
-            import difflib
-
             known = ", ".join(flags)
-            close = difflib.get_close_matches(flag, [*flags, *TRAIN_FLAGS], n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
+            hint = did_you_mean(flag, [*flags, *TRAIN_FLAGS])
             raise UsageError(f"no such option {flag} for train {model}; {hint}{model}'s model options: {known}")
         if not value:
             if not rest:
@@ -143,16 +140,13 @@ def train(
     )
 
     def epoch_line(row: dict, used) -> None:
-        if not training_bar_shown:
-            left = (used.epochs - row["epoch"]) * row["seconds"]
-            say(
-                f"epoch {row['epoch']}/{used.epochs}: train loss {row['train_loss']:.3f}, test loss "
-                f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
-            )
+        """One plain line per epoch, for logs: off a terminal no progress bar is shown."""
+        left = (used.epochs - row["epoch"]) * row["seconds"]
+        say(
+            f"epoch {row['epoch']}/{used.epochs}: train loss {row['train_loss']:.3f}, test loss "
+            f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
+        )
 
-    import sys
-
-    training_bar_shown = sys.stderr.isatty()
     with reporter() as data_reporter, training_progress() as on_progress:
         result = run_training(
             settings,
@@ -161,7 +155,7 @@ def train(
             resume=resume,
             on_progress=on_progress,
             reporter=data_reporter,
-            on_epoch=epoch_line,
+            on_epoch=None if sys.stderr.isatty() else epoch_line,
         )
     last = result.history[-1]
     seconds = result.train_seconds
