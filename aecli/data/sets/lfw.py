@@ -34,13 +34,19 @@ def person_of(rel: str) -> str | None:
     return match["person"] if match else None
 
 
+def lfw_images(root: Path) -> list[tuple[str, int, int]]:
+    """The scanned images under root named as LFW names them."""
+    return [entry for entry in scan_images(root) if person_of(entry[0])]
+
+
 def is_test_person(person: str) -> bool:
     """A fixed split by person (no one in both halves), stable across machines."""
     return is_test_group(person)
 
 
-def _locate(data_dir: str | None) -> tuple[Path, Path | None]:
-    """The folder holding the images (extracting a .tgz if that is what is there) and the attributes file."""
+def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
+    """The folder holding the images (extracting a .tgz if that is what is there), the attributes
+    file, and the LFW-named images found in that folder (scanned once)."""
     if data_dir is None:
         cache = data_cache() / "lfw"
         archive = download(
@@ -52,17 +58,19 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None]:
         attributes = download(
             os.environ.get("AECLI_LFW_ATTRIBUTES_URL", ATTRIBUTES_URL), cache / "lfw_attributes.txt", hint=OFFLINE_HINT
         )
-        return extract_tar(archive, cache / f"images-{sha256_of(archive)[:12]}"), attributes
+        root = extract_tar(archive, cache / f"images-{sha256_of(archive)[:12]}")
+        return root, attributes, lfw_images(root)
     folder = Path(data_dir)
     if not folder.is_dir():
         raise AecliError(f"--data-dir {folder} is not a folder; {OFFLINE_HINT}")
     attributes = sorted(folder.rglob("lfw_attributes*.txt"))
     archives = sorted(p for p in folder.iterdir() if p.name.endswith((".tgz", ".tar.gz")))
-    images = folder
-    if not any(person_of(rel) for rel, *_ in scan_images(folder)) and archives:
+    images, found = folder, lfw_images(folder)
+    if not found and archives:
         # extracted into the cache: --data-dir may be read-only
         images = extract_tar(archives[0], data_cache() / "lfw" / f"images-{sha256_of(archives[0])[:12]}")
-    return images, attributes[0] if attributes else None
+        found = lfw_images(images)
+    return images, attributes[0] if attributes else None, found
 
 
 @adapter(
@@ -71,8 +79,7 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None]:
     defaults={"image_size": 64, "crop": DEFAULT_CROP},
 )
 def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
-    root, attributes_path = _locate(recipe.data_dir)
-    found = [entry for entry in scan_images(root) if person_of(entry[0])]
+    root, attributes_path, found = _locate(recipe.data_dir)
     if not found:
         raise AecliError(f"no LFW images (<Person>/<Person>_NNNN.jpg) under {root}; {OFFLINE_HINT}")
     files = [rel for rel, *_ in found]
