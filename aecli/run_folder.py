@@ -26,7 +26,6 @@ class RunFolder:
         self.in_home = path.resolve().parent == runs_dir(model).resolve()
         self._lock = None
         self._previous_pointer: str | None = None
-        self._epochs = 0
 
     @staticmethod
     def check_new(out: Path | None) -> None:
@@ -75,9 +74,6 @@ class RunFolder:
             os.close(handle)
             raise AecliError(f"another aecli train is using {self.path}; wait for it or pick another --out") from None
         self._lock = handle
-
-    def completed_epoch(self) -> None:
-        self._epochs += 1
 
     def has_checkpoint(self) -> bool:
         return bool(complete_epochs(self.path))

@@ -285,7 +285,6 @@ def train(
             result.train_seconds += seconds
             result.train_images += seen
             result.checkpoint = end_epoch(session, epoch, train_loss, seen, seconds)
-            session.folder.completed_epoch()
             if on_epoch:
                 on_epoch(session.history[-1], s)
             if stop.signal_name:
