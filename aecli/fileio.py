@@ -11,6 +11,8 @@ from pathlib import Path
 
 from aecli.errors import AecliError
 
+STALE_SECONDS = 15 * 60  # a live writer touches its temporary far more often than this
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
@@ -19,6 +21,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        sweep_stale(directory, f"{temp_prefix(path.name)}*.tmp")
         fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise AecliError(f"cannot write to {directory}: {exc.strerror}; choose a writable folder") from exc
@@ -40,6 +43,23 @@ def atomic_path(path: Path) -> Iterator[Path]:
             raise AecliError(write_failure(path, exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def sweep_stale(directory: Path, pattern: str) -> None:
+    """Remove temporaries matching `pattern` that a killed process left (untouched for STALE_SECONDS)."""
+    import time
+
+    cutoff = time.time() - STALE_SECONDS
+    for stale in Path(directory).glob(pattern):
+        try:
+            if stale.lstat().st_mtime > cutoff:
+                continue  # perhaps another process is still writing it
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def temp_prefix(name: str) -> str:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from aecli.errors import AecliError, UsageError
 from aecli.fileio import atomic_path
-from aecli.runs import POINTER, complete_epochs, new_run_dir, read_pointer, runs_dir, set_latest_run
+from aecli.runs import POINTER, all_runs, complete_epochs, new_run_dir, read_pointer, runs_dir, set_latest_run
+
+ABANDONED_AFTER = 60  # seconds: a new run locks its folder within moments of creating it
 
 
 def looks_like_run(folder: Path) -> bool:
@@ -43,6 +45,7 @@ class RunFolder:
     @classmethod
     def create(cls, model: str, out: Path | None) -> "RunFolder":
         if out is None:
+            sweep_abandoned_runs(model)
             path, created = new_run_dir(model), True
         else:
             path = Path(out)
@@ -93,6 +96,29 @@ class RunFolder:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+
+
+def sweep_abandoned_runs(model: str) -> None:
+    """Remove run folders in the home that a killed run left with nothing saved: unlocked, no complete
+    epoch, and holding only aecli's hidden temporaries (a user's own files keep a folder)."""
+    import time
+
+    for run in all_runs(model):
+        try:
+            if complete_epochs(run) or time.time() - run.stat().st_mtime < ABANDONED_AFTER:
+                continue
+            if not all(entry.name.startswith((".epoch-", f".{POINTER}.", ".metrics.csv.")) for entry in run.iterdir()):
+                continue
+            handle = os.open(run, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live run: leave it
+            shutil.rmtree(run, ignore_errors=True)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
 
 
 def write_metrics(run_dir: Path, history: list[dict]) -> None:

@@ -1,6 +1,7 @@
 """Crafted files and unlucky moments: bounded resources, confined pointers, nothing lost."""
 
 import gzip
+import http.server
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import zipfile
 
@@ -338,3 +340,124 @@ def test_json_output_never_holds_nan():
         json.dumps(_finite({"a": float("nan"), "b": [1.0, float("inf")]}), allow_nan=False)
         == '{"a": null, "b": [1.0, null]}'
     )
+
+
+def _age(path, seconds):
+    stamp = time.time() - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def test_an_abandoned_first_save_is_swept_at_the_next_start(isolated_home):
+    import fcntl
+
+    from aecli.run_folder import RunFolder
+    from aecli.runs import runs_dir
+
+    base = runs_dir("vae")
+    abandoned, in_use, users = base / "20260101-000000", base / "20260101-000001", base / "20260101-000002"
+    for run in (abandoned, in_use, users):
+        (run / ".epoch-k1ll3d").mkdir(parents=True)
+        (run / ".epoch-k1ll3d" / "model.safetensors").write_bytes(b"\0" * 1000)
+    (users / "notes.txt").write_text("mine")
+    for run in (abandoned, in_use, users):
+        _age(run, 3600)
+    held = os.open(in_use, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # a run still training
+    try:
+        with RunFolder.create("vae", None) as folder:
+            assert folder.path.is_dir()
+    finally:
+        os.close(held)
+    assert not abandoned.exists()
+    assert in_use.is_dir() and users.is_dir() and (users / "notes.txt").read_text() == "mine"
+
+
+def test_stale_temporaries_of_an_output_are_swept_and_fresh_ones_kept(tmp_path):
+    from aecli.fileio import write_text_atomic
+
+    stale, fresh = tmp_path / ".big.npy.a1b2c3.tmp", tmp_path / ".big.npy.d4e5f6.tmp"
+    for leftover in (stale, fresh):
+        leftover.write_bytes(b"\0" * 4096)
+    _age(stale, 3600)
+    write_text_atomic(tmp_path / "big.npy", "x")
+    assert not stale.exists() and fresh.exists()  # fresh: perhaps another process is writing it
+    assert (tmp_path / "big.npy").read_text() == "x"
+
+
+def _extract(archive, dest, start, results):
+    from aecli.data.archive import extract_tar
+    from aecli.errors import AecliError
+
+    start.wait()
+    try:
+        extract_tar(archive, dest)
+        results.put("ok")
+    except AecliError as exc:
+        results.put(str(exc))
+
+
+def test_two_processes_extracting_one_archive_both_succeed(tmp_path):
+    import multiprocessing
+
+    archive = tmp_path / "photos.tgz"
+    rng = np.random.default_rng(0)
+    with tarfile.open(archive, "w:gz") as tar:
+        for i in range(200):
+            data = rng.integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+            member = tarfile.TarInfo(f"photos/p{i:03d}.bin")
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    dest = tmp_path / "out" / "photos"
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=_extract, args=(archive, dest, start, results)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(60)
+    assert outcomes == ["ok", "ok"]
+    assert len(list((dest / "photos").iterdir())) == 200
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".photos.") and p.is_dir()]
+
+
+class _Trickling(http.server.BaseHTTPRequestHandler):
+    """Promises 10 MB and sends a little at a time, so a download is still running when it is stopped."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(10_000_000))
+        self.end_headers()
+        try:
+            for _ in range(600):
+                self.wfile.write(b"\0" * 1000)
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_download_leaves_no_temporary_file(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = os.environ.copy()
+    env["AECLI_MNIST_URL"] = f"http://127.0.0.1:{server.server_address[1]}/"
+    cache = tmp_path / "cache"
+    env["AECLI_DATA"] = str(cache)
+    command = [sys.executable, "-m", "aecli", "train", "vae", "--dataset", "mnist", "--epochs", "1"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(cache.rglob(".*.tmp")) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert list(cache.rglob(".*.tmp")), "the download never started"
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        server.shutdown()
+    assert process.returncode == 130 and err.strip().count("\n") == 0 and "interrupted" in err, err
+    assert not [p for p in cache.rglob("*") if p.is_file()]  # no temporary, no half file
