@@ -52,9 +52,11 @@ def sweep_stale(directory: Path, pattern: str) -> None:
     cutoff = time.time() - STALE_SECONDS
     for stale in Path(directory).glob(pattern):
         try:
-            if stale.lstat().st_mtime > cutoff:
+            folder = stale.is_dir() and not stale.is_symlink()
+            touched = [stale, *stale.iterdir()] if folder else [stale]
+            if max(item.lstat().st_mtime for item in touched) > cutoff:
                 continue  # perhaps another process is still writing it
-            if stale.is_dir() and not stale.is_symlink():
+            if folder:
                 shutil.rmtree(stale, ignore_errors=True)
             else:
                 stale.unlink(missing_ok=True)

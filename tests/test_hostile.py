@@ -461,3 +461,24 @@ def test_sigterm_during_a_download_leaves_no_temporary_file(tmp_path):
         server.shutdown()
     assert process.returncode == 130 and err.strip().count("\n") == 0 and "interrupted" in err, err
     assert not [p for p in cache.rglob("*") if p.is_file()]  # no temporary, no half file
+
+
+def test_building_a_cache_removes_only_stale_temporaries(isolated_home):
+    from aecli.data.cache import prepared
+    from aecli.paths import data_cache
+
+    base = data_cache() / "folder"
+    stale, live = base / ".prepared-k.dead", base / ".prepared-k.live"
+    for leftover in (stale, live):
+        leftover.mkdir(parents=True)
+        (leftover / "images.npy").write_bytes(b"\0" * 4096)
+    for item in (stale, stale / "images.npy"):
+        _age(item, 3600)
+
+    def build(tmp):
+        np.save(tmp / "images.npy", np.zeros((2, 1, 4, 4), np.uint8))
+        np.savez(tmp / "meta.npz", test=np.array([False, True]))
+
+    images, meta = prepared("folder", "k", build)
+    assert images.shape == (2, 1, 4, 4) and meta["test"].tolist() == [False, True]
+    assert not stale.exists() and live.is_dir()  # another process may still be building that one

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aecli.fileio import plain_mode
+from aecli.fileio import plain_mode, sweep_stale
 from aecli.npy import NpyWriter
 from aecli.paths import data_cache
 
@@ -74,8 +74,7 @@ def prepared(
         return found
     folder = data_cache() / kind / f"prepared-{key}"
     folder.parent.mkdir(parents=True, exist_ok=True)
-    for stale in folder.parent.glob(f".prepared-{key}.*"):  # left by a run that was killed while building
-        shutil.rmtree(stale, ignore_errors=True)
+    sweep_stale(folder.parent, f".prepared-{key}.*")  # left by a run that was killed while building
     tmp = Path(tempfile.mkdtemp(prefix=f".prepared-{key}.", dir=folder.parent))
     try:
         build(tmp)
