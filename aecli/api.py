@@ -39,6 +39,7 @@ __all__ = [
     "smile",
     "test_data",
     "train",
+    "traverse",
 ]
 
 
@@ -65,6 +66,12 @@ def test_data(ckpt: Checkpoint, data_dir: Path | str | None = None, reporter: Re
         if recipe.dataset in ("digits", "lfw-mini"):
             raise UsageError(f"{recipe.dataset} ships with aecli's dependencies; drop --data-dir")
         recipe = replace(recipe, data_dir=str(Path(data_dir).expanduser().resolve()))
+    if recipe.dataset == "mnist" and recipe.data_dir is None:  # the test split ships with aecli
+        from aecli.data.sets.idx import bundled_mnist_test
+
+        data = bundled_mnist_test()
+        data.test = data.test.head(recipe.limit) if recipe.limit is not None else data.test
+        return data
     return load_dataset(recipe, reporter=reporter)
 
 
@@ -193,6 +200,68 @@ def interpolate(
     return Images(run(ckpt.model, pair, labels, n).numpy(), {"steps": n, "test_indices": [first, second]})
 
 
+AUTO_DIMS = 16  # rows a traversal shows by default: all of a small latent, else the most used
+
+
+def traverse(
+    ckpt: Checkpoint,
+    dims: str | None = None,
+    radius: float = 3.0,
+    steps: int = 9,
+    seed: int = 0,
+    prior: bool = False,
+    data_dir=None,
+    reporter: Reporter | None = None,
+) -> Images:
+    """One row per latent dimension swept from -radius to +radius (in the dimension's standard deviations:
+    the prior's for vae/cvae, the test codes' for ae) around a test image's code or the prior's mean."""
+    from aecli.inference import latent_codes
+    from aecli.inference import traverse as run
+
+    model, test = ckpt.model, test_data(ckpt, data_dir, reporter).test
+    labels = test.labels if model.conditional else None
+    codes = latent_codes(model, test.images[:2000], labels[:2000] if labels is not None else None)
+    spread = codes.std(0) if len(codes) > 1 else torch.ones(codes.shape[1])
+    chosen = _latent_dims(dims, spread)
+    index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
+    label = int(labels[index]) if labels is not None else None
+    own_label = labels[index : index + 1] if labels is not None else None
+    if prior:
+        base = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
+    else:
+        base = latent_codes(model, test.images[index : index + 1], own_label)[0]
+    scale = torch.ones_like(spread) if model.variational else spread
+    offsets = torch.linspace(-radius, radius, steps)
+    rows = run(model, base, chosen, offsets, scale, label).numpy()
+    info = {
+        "dims": chosen,
+        "range": radius,
+        "steps": steps,
+        "from": "prior mean" if prior else f"test image {index}",
+        "units": "prior standard deviations" if model.variational else "standard deviations of the test codes",
+    }
+    if label is not None:
+        info["class"] = ckpt.spec.class_names[label]
+    return Images(rows, info, row_labels=[f"z{d}" for d in chosen], col_labels=[f"{t:+g}" for t in offsets.tolist()])
+
+
+def _latent_dims(dims: str | None, spread: torch.Tensor) -> list[int]:
+    """--dims: a comma list, `all`, or by default all of a small latent, else the most used (widest spread)."""
+    size = len(spread)
+    if dims is None:
+        return list(range(size)) if size <= AUTO_DIMS else spread.argsort(descending=True)[:AUTO_DIMS].tolist()
+    if dims.strip().lower() == "all":
+        return list(range(size))
+    try:
+        chosen = [int(part) for part in dims.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--dims {dims!r} is not a list like 0,3,7 or `all`") from None
+    wrong = [d for d in chosen if not 0 <= d < size]
+    if not chosen or wrong:
+        raise UsageError(f"--dims must name latent dimensions 0 to {size - 1} (this model has {size}); got {dims!r}")
+    return chosen
+
+
 def smile(
     ckpt: Checkpoint,
     attribute: str = "Smiling",
@@ -266,6 +335,22 @@ def embed(ckpt: Checkpoint, data: Dataset, n: int = 5000, attribute: str = "Smil
     return Embedding(ckpt.model.name, codes, values, False, data.spec.attribute_names[index], scores)
 
 
+def _attribute_edits(ckpt: Checkpoint, data: Dataset, attribute: str | None) -> dict:
+    """eval's attribute-edit figures: by --attribute, else Smiling, else the first attribute."""
+    from aecli.attribute_edits import attribute_edit_metrics
+    from aecli.attributes import find_attribute
+
+    names = ckpt.spec.attribute_names
+    if attribute is None:
+        attribute = "Smiling" if "Smiling" in names else names[0]
+    column = find_attribute(ckpt.spec, attribute)
+    directions = ckpt.extras.get("attribute_directions")
+    if directions is None or data.test.attributes is None:
+        raise AecliError(f"{ckpt.path} or its test data has no attribute scores; retrain on data with attributes")
+    found = attribute_edit_metrics(ckpt.model, data, directions[column], column)
+    return {"attribute_edit": found} if found else {}
+
+
 def compare(
     checkpoints: list[Checkpoint],
     n: int = 5000,
@@ -286,25 +371,40 @@ def compare(
     return embedded, [tsne_2d(e.codes, seed) for e in embedded], data
 
 
-def evaluate(ckpt: Checkpoint, k: int = 100, data_dir=None, reporter: Reporter | None = None) -> dict:
-    """Test metrics; for conditional models also how often a classifier reads generated images as asked."""
-    from aecli.classifier import generated_accuracy, load_or_train_classifier
+def evaluate(
+    ckpt: Checkpoint,
+    k: int | None = None,
+    data_dir=None,
+    reporter: Reporter | None = None,
+    binarize: bool = False,
+    samples: bool = True,
+    attribute: str | None = None,
+    test_images: int | None = None,
+) -> dict:
+    """Test metrics, each with the protocol it follows (`protocols`); for a labelled dataset also how
+    good generated images are (classifier FID, and GAN-test and CAS for conditional models)."""
     from aecli.evaluation import evaluate as run
-    from aecli.inference import temperature_for
+    from aecli.evaluation import protocols
 
+    reporter = reporter or Reporter()
     data = test_data(ckpt, data_dir, reporter)
     metrics = {"model": ckpt.model.name, "checkpoint": str(ckpt.path), "dataset": data.spec.name}
-    metrics.update(run(ckpt.model, data.test, binarized=bool(ckpt.training.get("binarize")), k=k))
-    if ckpt.model.conditional:
-        classifier, classifier_accuracy = load_or_train_classifier(data, on_note=reporter.note if reporter else None)
-        temperature = temperature_for(ckpt.model, None)
-        per_class = generated_accuracy(ckpt.model, classifier, temperature=temperature)
-        names = data.spec.class_names
-        metrics["classifier_test_accuracy"] = classifier_accuracy
-        metrics["generated_temperature"] = temperature
-        metrics["generated_accuracy"] = {names[c]: acc for c, acc in per_class.items()}
-        metrics["generated_accuracy_min"] = min(per_class.values())
-        if temperature != 1.0:  # also how the prior itself does, for an honest comparison
-            at_one = generated_accuracy(ckpt.model, classifier, temperature=1.0)
-            metrics["generated_accuracy_min_at_temperature_1"] = min(at_one.values())
+    metrics["test_split_images"] = len(data.test)
+    if test_images is not None:
+        data.test = data.test.head(test_images)
+    binarized = binarize or bool(ckpt.training.get("binarize"))
+    k = k or (5000 if binarized else 20)  # 5000: the IWAE paper's protocol; 20 keeps a grey-level eval quick
+    metrics.update(run(ckpt.model, data.test, binarized=binarized, k=k, progress=reporter.progress))
+    if not ckpt.model.variational and len(data.train):
+        from aecli.evaluation import pca_floor
+
+        metrics.update(pca_floor(data.train, data.test, ckpt.model.config.latent_dim))
+    directions = ckpt.extras.get("attribute_directions")
+    if attribute is not None or (directions is not None and data.test.attributes is not None):
+        metrics.update(_attribute_edits(ckpt, data, attribute))
+    if samples and ckpt.model.variational and data.test.labels is not None:
+        from aecli.sample_quality import sample_metrics
+
+        metrics.update(sample_metrics(ckpt.model, data, reporter))
+    metrics["protocols"] = protocols(metrics)
     return metrics

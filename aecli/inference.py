@@ -90,3 +90,16 @@ def interpolate(model: Autoencoder, pair: torch.Tensor, labels: torch.Tensor | N
         return decode(model, path)
     onehots = torch.nn.functional.one_hot(labels, model.num_classes).float()
     return decode(model, path, (1 - t) * onehots[0] + t * onehots[1])
+
+
+def traverse(
+    model: Autoencoder, base: torch.Tensor, dims: list[int], offsets: torch.Tensor, scale: torch.Tensor, label=None
+) -> torch.Tensor:
+    """Each dimension in `dims` swept through base + offset x scale, the others held: dims x steps x C x H x W."""
+    z = base.repeat(len(dims), len(offsets), 1)
+    for row, dim in enumerate(dims):
+        z[row, :, dim] += offsets * scale[dim]
+    flat = z.reshape(-1, base.numel())
+    labels = torch.full((len(flat),), label, dtype=torch.long) if model.conditional else None
+    images = decode(model, flat, labels)
+    return images.reshape(len(dims), len(offsets), *images.shape[1:])

@@ -55,13 +55,13 @@ def main() -> None:
         run = work / f"cvae-{label.split()[-1].lower()}"
         trained = aecli("train", "cvae", *data, "--epochs", "10", "--seed", "0", "--out", str(run), "--json")
         metrics = aecli("eval", "cvae", "--checkpoint", str(run), "-k", "10", "--json")
-        per_class = metrics["generated_accuracy"]
+        per_class = metrics["gan_test"]
         rows.append(
             [
                 "cvae, MNIST " + label,
                 trained["test_loss"],
                 min(per_class.values()),
-                metrics["classifier_test_accuracy"],
+                metrics["judge_test_accuracy"],
                 trained["seconds"],
             ]
         )

@@ -136,22 +136,27 @@ def test_interpolate_tsne_eval(tmp_path, ckpt):
     assert metrics["psnr_db"] > 5
 
 
-@pytest.mark.slow  # trains the judge
-def test_eval_cvae_judges_generated_digits_with_a_cached_classifier(tmp_path, ckpt):
+@pytest.mark.slow  # trains the judge, and a classifier on generated digits for the CAS
+def test_eval_cvae_reports_gan_test_cas_and_classifier_fid_with_a_cached_judge(tmp_path, ckpt):
     first = invoke("eval", "cvae", *ckpt("cvae"), "-k", "2", "--json")
     assert first.exit_code == 0, first.output
     metrics = json.loads(first.stdout)
     assert "Training a classifier" in first.stderr
-    assert metrics["classifier_test_accuracy"] > 0.9  # on scikit-learn's digits
-    assert sorted(metrics["generated_accuracy"], key=int) == [str(d) for d in range(10)]
-    assert all(0 <= a <= 1 for a in metrics["generated_accuracy"].values())
-    assert metrics["generated_accuracy_min"] == min(metrics["generated_accuracy"].values())
-    assert metrics["generated_temperature"] == 0.7 and "generated_accuracy_min_at_temperature_1" in metrics
+    assert metrics["judge_test_accuracy"] > 0.9  # on scikit-learn's digits
+    assert sorted(metrics["gan_test"], key=int) == [str(d) for d in range(10)]
+    assert all(0 <= a <= 1 for a in metrics["gan_test"].values())
+    assert metrics["gan_test_min"] == min(metrics["gan_test"].values())
+    assert metrics["gan_test_temperature"] == 0.7 and "gan_test_min_at_temperature_1" in metrics
+    assert 0.1 < metrics["cas"] <= 1  # better than chance: the 1-epoch model draws some digits right
+    assert 0 <= metrics["classifier_fid_test_set"] < metrics["classifier_fid"]  # real test images are the floor
+    assert {"cas", "gan_test", "classifier_fid", "iwae_nll"} <= set(metrics["protocols"])
     cached = list((tmp_path / "cache" / "classifiers").glob("digits-*.safetensors"))
     assert len(cached) == 1  # under the dataset cache
     again = invoke("eval", "cvae", *ckpt("cvae"), "-k", "2", "--json")
-    assert again.exit_code == 0 and "Training a classifier" not in again.stderr
-    assert json.loads(again.stdout)["classifier_test_accuracy"] == metrics["classifier_test_accuracy"]
+    assert again.exit_code == 0 and "Training a classifier to judge" not in again.stderr
+    repeated = json.loads(again.stdout)
+    assert repeated["judge_test_accuracy"] == metrics["judge_test_accuracy"]
+    assert repeated["classifier_fid"] == metrics["classifier_fid"]  # seeded: the same numbers twice
 
 
 def test_tsne_compares_two_models(tmp_path, trained, monkeypatch):

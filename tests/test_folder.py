@@ -215,7 +215,7 @@ def test_every_command_works_on_a_colour_class_folder(shapes_runs, tmp_path):
     assert tsne.exit_code == 0, tsne.output
     evaluated = invoke("eval", "cvae", *cvae, "-k", "2", "--json")
     assert evaluated.exit_code == 0, evaluated.output
-    assert set(json.loads(evaluated.stdout)["generated_accuracy"]) == set(CLASSES)
+    assert set(json.loads(evaluated.stdout)["gan_test"]) == set(CLASSES)
 
 
 def test_own_photos_go_through_the_same_path(shapes_runs, tmp_path):

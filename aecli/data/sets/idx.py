@@ -186,5 +186,17 @@ def load_idx_set(name: str, recipe: DataRecipe) -> Dataset:
     return Dataset(spec, _split(s, folder, "train"), _split(s, folder, "t10k"))
 
 
+BUNDLED = Path(__file__).resolve().parents[2] / "pretrained" / "mnist"  # MNIST's test split (NOTICE.txt)
+
+
+def bundled_mnist_test() -> Dataset:
+    """MNIST's test split as shipped with aecli (byte-identical to the canonical files), with an
+    empty training split: enough to evaluate and show a model offline, never to train one."""
+    s = SETS["mnist"]
+    test = _split(s, BUNDLED, "t10k")
+    spec = DataSpec(name="mnist", channels=1, image_size=SIDE, class_names=s.class_names, light_on_dark=True)
+    return Dataset(spec, test.head(0), test, recipe=DataRecipe("mnist"))
+
+
 for _name in SETS:
     adapter(_name, options=("data_dir",))(lambda recipe, reporter, _n=_name: load_idx_set(_n, recipe))

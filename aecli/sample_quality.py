@@ -1,0 +1,86 @@
+"""How good generated images are, judged by aecli's classifier (its features, its verdicts).
+
+- classifier FID: the Fréchet distance between the judge's features of generated and of real
+  images. Named so on purpose: it is not comparable to Inception FID.
+- GAN-test: the judge's accuracy on images generated for each class (Shmelkov et al., 2018).
+- CAS: a classifier trained only on generated images, tested on the real test set
+  (Ravuri & Vinyals, 2019); it exposes a model that draws one good digit over and over.
+"""
+
+import numpy as np
+import torch
+
+from aecli.classifier import Judge, cas_accuracy, feature_statistics, features, predict
+from aecli.data import Dataset, Split
+from aecli.inference import decode, generator
+from aecli.models import Autoencoder
+
+
+def frechet_distance(a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor]) -> float:
+    """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^1/2), the root by scipy."""
+    from scipy.linalg import sqrtm
+
+    (mu_a, cov_a), (mu_b, cov_b) = ([np.asarray(t, np.float64) for t in pair] for pair in (a, b))
+    # features that never fire (ReLU) make the covariances singular; a tiny ridge keeps the root defined
+    ridge = 1e-6 * np.eye(len(cov_a))
+    cov_a, cov_b = cov_a + ridge, cov_b + ridge
+    root = np.real(sqrtm(cov_a @ cov_b))  # tiny imaginary parts are rounding
+    distance = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root)
+    return float(max(distance, 0.0))
+
+
+def generated_images(
+    model: Autoencoder, n: int, seed: int = 0, temperature: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """n images from the prior (each its own latent), classes in turn for a conditional model."""
+    z = torch.randn(n, model.config.latent_dim, generator=generator(seed)) * temperature
+    labels = torch.arange(n) % model.num_classes if model.conditional else None
+    return decode(model, z, labels), labels
+
+
+def classifier_fid(judge: Judge, images: torch.Tensor) -> float:
+    """Classifier FID of float images in [0, 1] against the judge's training-split features."""
+    return frechet_distance(feature_statistics(features(judge.model, images)), judge.train_features)
+
+
+def gan_test(judge: Judge, model: Autoencoder, per_class: int, seed: int, temperature: float) -> dict[int, float]:
+    """Per class, the share of images generated for it that the judge reads as that class."""
+    from aecli.inference import generate
+
+    rows = generate(model, list(range(model.num_classes)), per_class, seed, temperature)
+    return {c: (predict(judge.model, rows[c]) == c).float().mean().item() for c in range(len(rows))}
+
+
+def classification_accuracy_score(data: Dataset, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """CAS: test accuracy of a classifier trained only on generated (images, labels)."""
+    pixels = (images.clamp(0, 1) * 255).round().to(torch.uint8)  # as they would be saved
+    return cas_accuracy(Split(pixels, labels), data)
+
+
+def sample_metrics(model: Autoencoder, data: Dataset, reporter) -> dict:
+    """Classifier FID (with the test set's own as the floor); GAN-test and CAS for conditional models."""
+    from aecli.classifier import load_judge
+    from aecli.inference import temperature_for
+
+    judge = load_judge(data, on_note=reporter.note)
+    n = min(max(len(data.test), 1000), 10_000)  # as many as the test images, within reason
+    images, labels = generated_images(model, n)
+    metrics = {
+        "judge": "bundled with aecli" if judge.bundled else "trained on this dataset's training split",
+        "judge_test_accuracy": judge.test_accuracy,
+        "classifier_fid": classifier_fid(judge, images),
+        "classifier_fid_test_set": classifier_fid(judge, data.test.images.float() / 255),
+    }
+    if model.conditional:
+        names = data.spec.class_names
+        temperature = temperature_for(model, None)
+        per_class = gan_test(judge, model, 100, 0, temperature)
+        metrics["gan_test_temperature"] = temperature
+        metrics["gan_test"] = {names[c]: value for c, value in per_class.items()}
+        metrics["gan_test_min"] = min(per_class.values())
+        if temperature != 1.0:  # how the prior itself does, for an honest comparison
+            metrics["gan_test_min_at_temperature_1"] = min(gan_test(judge, model, 100, 0, 1.0).values())
+        reporter.note(f"Training a classifier on {n:,} generated images for the CAS")
+        metrics["cas"] = classification_accuracy_score(data, images, labels)
+        metrics["cas_real_images"] = judge.cas_reference
+    return metrics

@@ -1,0 +1,137 @@
+"""The evaluation report: papers' protocols, classifier FID, PCA floor, traversals, bundled test split."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from helpers import invoke
+
+from aecli.sample_quality import frechet_distance
+
+
+def test_frechet_distance_is_zero_for_equal_statistics_and_grows_with_the_gap():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2000, 8))
+    stats = (torch.from_numpy(a.mean(0)), torch.from_numpy(np.cov(a.T)))
+    assert frechet_distance(stats, stats) == pytest.approx(0.0, abs=1e-6)
+    shifted = (stats[0] + 2.0, stats[1])  # same covariance, every mean moved by 2: distance 8 x 2^2
+    assert frechet_distance(stats, shifted) == pytest.approx(32.0, rel=1e-6)
+    scaled = (stats[0], stats[1] * 4)  # covariance x4: Tr(S + 4S - 2 * 2S) = Tr(S)
+    assert frechet_distance(stats, scaled) == pytest.approx(np.trace(np.cov(a.T)), rel=1e-4)
+
+
+def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained):
+    result = invoke("eval", "vae", "--checkpoint", trained["vae"], "--binarize", "-k", "20", "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["binarized"] is True and metrics["iwae_samples"] == 20
+    assert metrics["iwae_nll"] <= metrics["neg_elbo"] + 0.5  # the bound tightens with k
+    assert "k = 20" in metrics["protocols"]["iwae_nll"] and "fixed Bernoulli draw" in metrics["protocols"]["neg_elbo"]
+    grey = json.loads(invoke("eval", "vae", "--checkpoint", trained["vae"], "-k", "20", "--json").stdout)
+    assert grey["binarized"] is False and "not comparable" in grey["protocols"]["iwae_nll"]
+    assert grey["neg_elbo"] != metrics["neg_elbo"]
+
+
+def test_the_default_k_is_the_papers_5000_when_binarized(trained, monkeypatch):
+    from aecli import api, evaluation
+
+    seen = {}
+
+    def spy(model, test, binarized, k, progress=None):
+        seen.update(binarized=binarized, k=k)
+        return {"test_images": len(test)}
+
+    monkeypatch.setattr(evaluation, "evaluate", spy)
+    ckpt = api.load("vae", trained["vae"])
+    api.evaluate(ckpt, binarize=True, samples=False)
+    assert seen == {"binarized": True, "k": 5000}
+    api.evaluate(ckpt, samples=False)
+    assert seen == {"binarized": False, "k": 20}
+
+
+def test_eval_ae_sets_psnr_and_ssim_beside_the_pca_floor(tmp_path):
+    from aecli.data import DataRecipe
+    from aecli.training import TrainSettings, train
+
+    run = train(
+        TrainSettings(model="ae", data=DataRecipe("lfw-mini"), epochs=2, seed=0), device="cpu", out=tmp_path / "ae"
+    )
+    result = invoke("eval", "ae", "--checkpoint", run.run_dir, "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert 0 < metrics["ssim"] <= 1 and 0 < metrics["pca_ssim"] <= 1
+    assert 1 <= metrics["pca_components"] <= 128  # as many as the latent, at most the training images
+    assert metrics["pca_psnr_db"] > 10 and "eigenfaces" in metrics["protocols"]["pca_psnr_db"]
+
+
+def test_eval_ae_measures_the_smile_edit(tmp_path):
+    from lfw_fixtures import make_lfw_tree
+
+    from aecli.data import DataRecipe
+    from aecli.training import TrainSettings, train
+
+    tree = make_lfw_tree(tmp_path / "lfw")
+    recipe = DataRecipe("lfw", data_dir=str(tree), image_size=16, crop=1.0)
+    run = train(TrainSettings(model="ae", data=recipe, epochs=3, seed=0), device="cpu", out=tmp_path / "ae")
+    result = invoke("eval", "ae", "--checkpoint", run.run_dir, "--json")
+    assert result.exit_code == 0, result.output
+    edit = json.loads(result.stdout)["attribute_edit"]
+    assert edit["attribute"] == "Smiling" and edit["edited_faces"] >= 1
+    for key in ("judge_test_auc", "judge_probability_before", "judge_probability_after", "identity_kept", "latent_auc"):
+        assert 0 <= edit[key] <= 1, key
+    assert list((tmp_path / "cache" / "classifiers").glob("lfw-*-Smiling.npz"))  # the pixel judge is cached
+    glasses = invoke("eval", "ae", "--checkpoint", run.run_dir, "--attribute", "eyeglasses", "--json")
+    assert json.loads(glasses.stdout)["attribute_edit"]["attribute"] == "Eyeglasses"
+    wrong = invoke("eval", "ae", "--checkpoint", run.run_dir, "--attribute", "Smilling")
+    assert wrong.exit_code == 2 and "did you mean Smiling" in wrong.stderr
+
+
+def test_traverse_sweeps_the_dimensions_asked(trained, tmp_path):
+    out = tmp_path / "t.npy"
+    result = invoke(
+        "traverse", "vae", "--checkpoint", trained["vae"], "--dims", "0,3", "--steps", "5", "-o", out, "--json"
+    )
+    assert result.exit_code == 0, result.output
+    rows = np.load(out)
+    assert rows.shape == (2, 5, 1, 28, 28) and 0 <= rows.min() and rows.max() <= 1
+    assert not np.allclose(rows[0, 0], rows[0, -1])  # the sweep changes the picture
+    info = json.loads(result.stdout)
+    assert info["dims"] == [0, 3] and info["from"].startswith("test image")
+    centre = invoke(
+        "traverse", "vae", "--checkpoint", trained["vae"], "--dims", "3,0", "--steps", "5", "-o", tmp_path / "u.npy"
+    )
+    assert centre.exit_code == 0
+    # the middle column is the unchanged code in every row
+    np.testing.assert_allclose(np.load(tmp_path / "u.npy")[:, 2], rows[::-1, 2], atol=1e-6)
+    png = invoke("traverse", "vae", "--checkpoint", trained["vae"], "--prior", "-o", tmp_path / "t.png")
+    assert png.exit_code == 0 and (tmp_path / "t.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("dims", ["20", "-1", "a,b", ","])
+def test_traverse_refuses_dimensions_the_model_lacks(trained, tmp_path, dims):
+    result = invoke("traverse", "vae", "--checkpoint", trained["vae"], "--dims", dims, "-o", tmp_path / "t.png")
+    assert result.exit_code == 2 and "--dims" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "interpolate", "tsne", "traverse"])
+def test_the_bundled_models_work_offline_from_the_bundled_test_split(command, monkeypatch, tmp_path):
+    monkeypatch.setenv("AECLI_MNIST_URL", "http://127.0.0.1:9/")  # nothing listens there: offline
+    args = [command, "vae", "-o", tmp_path / "x.png"] + (["-n", "300"] if command == "tsne" else [])
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x.png").stat().st_size > 1000
+    assert not (tmp_path / "cache" / "mnist").exists()  # nothing was downloaded
+
+
+def test_the_bundled_test_split_is_mnists_own():
+    import hashlib
+
+    from aecli.data.sets.idx import BUNDLED, SETS, bundled_mnist_test
+
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        kind, digest = SETS["mnist"].files[name]
+        assert hashlib.new(kind, (BUNDLED / name).read_bytes()).hexdigest() == digest
+    data = bundled_mnist_test()
+    assert data.test.images.shape == (10000, 1, 28, 28) and len(data.train) == 0
+    assert torch.bincount(data.test.labels).tolist()[:3] == [980, 1135, 1032]
