@@ -200,9 +200,6 @@ def interpolate(
     return Images(run(ckpt.model, pair, labels, n).numpy(), {"steps": n, "test_indices": [first, second]})
 
 
-AUTO_DIMS = 16  # rows a traversal shows by default: all of a small latent, else the most used
-
-
 def traverse(
     ckpt: Checkpoint,
     dims: str | None = None,
@@ -215,14 +212,14 @@ def traverse(
 ) -> Images:
     """One row per latent dimension swept from -radius to +radius (in the dimension's standard deviations:
     the prior's for vae/cvae, the test codes' for ae) around a test image's code or the prior's mean."""
-    from aecli.inference import latent_codes
+    from aecli.inference import latent_codes, latent_dims
     from aecli.inference import traverse as run
 
     model, test = ckpt.model, test_data(ckpt, data_dir, reporter).test
     labels = test.labels if model.conditional else None
     codes = latent_codes(model, test.images[:2000], labels[:2000] if labels is not None else None)
     spread = codes.std(0) if len(codes) > 1 else torch.ones(codes.shape[1])
-    chosen = _latent_dims(dims, spread)
+    chosen = latent_dims(dims, spread)
     index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
     label = int(labels[index]) if labels is not None else None
     own_label = labels[index : index + 1] if labels is not None else None
@@ -243,23 +240,6 @@ def traverse(
     if label is not None:
         info["class"] = ckpt.spec.class_names[label]
     return Images(rows, info, row_labels=[f"z{d}" for d in chosen], col_labels=[f"{t:+g}" for t in offsets.tolist()])
-
-
-def _latent_dims(dims: str | None, spread: torch.Tensor) -> list[int]:
-    """--dims: a comma list, `all`, or by default all of a small latent, else the most used (widest spread)."""
-    size = len(spread)
-    if dims is None:
-        return list(range(size)) if size <= AUTO_DIMS else spread.argsort(descending=True)[:AUTO_DIMS].tolist()
-    if dims.strip().lower() == "all":
-        return list(range(size))
-    try:
-        chosen = [int(part) for part in dims.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--dims {dims!r} is not a list like 0,3,7 or `all`") from None
-    wrong = [d for d in chosen if not 0 <= d < size]
-    if not chosen or wrong:
-        raise UsageError(f"--dims must name latent dimensions 0 to {size - 1} (this model has {size}); got {dims!r}")
-    return chosen
 
 
 def smile(
@@ -335,22 +315,6 @@ def embed(ckpt: Checkpoint, data: Dataset, n: int = 5000, attribute: str = "Smil
     return Embedding(ckpt.model.name, codes, values, False, data.spec.attribute_names[index], scores)
 
 
-def _attribute_edits(ckpt: Checkpoint, data: Dataset, attribute: str | None) -> dict:
-    """eval's attribute-edit figures: by --attribute, else Smiling, else the first attribute."""
-    from aecli.attribute_edits import attribute_edit_metrics
-    from aecli.attributes import find_attribute
-
-    names = ckpt.spec.attribute_names
-    if attribute is None:
-        attribute = "Smiling" if "Smiling" in names else names[0]
-    column = find_attribute(ckpt.spec, attribute)
-    directions = ckpt.extras.get("attribute_directions")
-    if directions is None or data.test.attributes is None:
-        raise AecliError(f"{ckpt.path} or its test data has no attribute scores; retrain on data with attributes")
-    found = attribute_edit_metrics(ckpt.model, data, directions[column], column)
-    return {"attribute_edit": found} if found else {}
-
-
 def compare(
     checkpoints: list[Checkpoint],
     n: int = 5000,
@@ -401,7 +365,9 @@ def evaluate(
         metrics.update(pca_floor(data.train, data.test, ckpt.model.config.latent_dim))
     directions = ckpt.extras.get("attribute_directions")
     if attribute is not None or (directions is not None and data.test.attributes is not None):
-        metrics.update(_attribute_edits(ckpt, data, attribute))
+        from aecli.attribute_edits import checkpoint_edit_metrics
+
+        metrics.update(checkpoint_edit_metrics(ckpt, data, attribute))
     if samples and ckpt.model.variational and data.test.labels is not None:
         from aecli.sample_quality import sample_metrics
 

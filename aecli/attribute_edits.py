@@ -86,3 +86,19 @@ def attribute_edit_metrics(
         "identity_kept": float((nearest == torch.arange(len(nearest))).float().mean()),
         "latent_auc": float(roc_auc_score(has, (codes @ direction).numpy())),
     }
+
+
+def checkpoint_edit_metrics(ckpt, data: Dataset, attribute: str | None) -> dict:
+    """eval's attribute-edit figures for a checkpoint: by --attribute, else Smiling, else the first attribute."""
+    from aecli.attributes import find_attribute
+    from aecli.errors import AecliError
+
+    names = ckpt.spec.attribute_names
+    if attribute is None:
+        attribute = "Smiling" if "Smiling" in names else names[0]
+    column = find_attribute(ckpt.spec, attribute)
+    directions = ckpt.extras.get("attribute_directions")
+    if directions is None or data.test.attributes is None:
+        raise AecliError(f"{ckpt.path} or its test data has no attribute scores; retrain on data with attributes")
+    found = attribute_edit_metrics(ckpt.model, data, directions[column], column)
+    return {"attribute_edit": found} if found else {}

@@ -7,6 +7,7 @@ from aecli.errors import AecliError, UsageError
 from aecli.models import Autoencoder
 
 BATCH = 512
+AUTO_DIMS = 16  # rows a traversal shows by default: all of a small latent, else the most used
 
 
 def _device(model: Autoencoder) -> torch.device:
@@ -103,3 +104,20 @@ def traverse(
     labels = torch.full((len(flat),), label, dtype=torch.long) if model.conditional else None
     images = decode(model, flat, labels)
     return images.reshape(len(dims), len(offsets), *images.shape[1:])
+
+
+def latent_dims(dims: str | None, spread: torch.Tensor) -> list[int]:
+    """--dims: a comma list, `all`, or by default all of a small latent, else the most used (widest spread)."""
+    size = len(spread)
+    if dims is None:
+        return list(range(size)) if size <= AUTO_DIMS else spread.argsort(descending=True)[:AUTO_DIMS].tolist()
+    if dims.strip().lower() == "all":
+        return list(range(size))
+    try:
+        chosen = [int(part) for part in dims.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--dims {dims!r} is not a list like 0,3,7 or `all`") from None
+    wrong = [d for d in chosen if not 0 <= d < size]
+    if not chosen or wrong:
+        raise UsageError(f"--dims must name latent dimensions 0 to {size - 1} (this model has {size}); got {dims!r}")
+    return chosen

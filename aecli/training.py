@@ -14,6 +14,8 @@ from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoin
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
 from aecli.data.pixels import as_input
 from aecli.device import preferred_memory_format, resolve_device, seed_everything, use_bf16
+from aecli.distributed import Group, all_sum, broadcast, check_replicas, data_parallel, join, shard
+from aecli.distributed import current as distributed_group
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
 from aecli.evaluation import mean_loss
 from aecli.models import MODELS, Autoencoder, create_model
@@ -73,6 +75,8 @@ class Session:
     first_epoch: int
     bf16: bool
     face_frame: torch.Tensor | None = None  # where faces sit in the training images (face datasets)
+    group: Group = field(default_factory=Group)  # this process's rank under torchrun (else the only one)
+    forward: Callable | None = None  # the loss to train on: model.loss, or its DDP wrapper under torchrun
 
 
 def default_dataset(model_name: str) -> str:
@@ -88,9 +92,8 @@ def default_batch_size(cls: type[Autoencoder], n_train: int) -> int:
     return min(cls.default_batch_size, max(16, math.ceil(n_train / MIN_STEPS_PER_EPOCH)))
 
 
-def index_batches(n: int, batch_size: int, generator: torch.Generator, device: torch.device) -> Iterator[torch.Tensor]:
-    """A shuffled epoch in batches; a last batch of one image joins the one before (BatchNorm needs two)."""
-    order = torch.randperm(n, generator=generator).to(device)
+def index_batches(order: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
+    """An epoch's order in batches; a last batch of one image joins the one before (BatchNorm needs two)."""
     batches = list(order.split(batch_size))
     if len(batches) > 1 and len(batches[-1]) == 1:
         batches[-2:] = [torch.cat(batches[-2:])]
@@ -149,14 +152,17 @@ def start(
 ) -> tuple[Session, dict | None]:
     """Load the data and build (or reload) the model, optimizer and run folder."""
     torch_device = resolve_device(device)
+    group = distributed_group()
+    if group.parallel:
+        group, torch_device = join(torch_device)
     prior = state = None
     cls = MODELS.get(settings.model)
     if resume:
         prior, state, settings = _resume(settings, torch_device, out)
-    else:
+    elif group.writer:
         RunFolder.check_new(out)
     recipe = settings.data or DataRecipe(default_dataset(settings.model))
-    seed = settings.seed if settings.seed is not None else random.randrange(MAX_SEED)
+    seed = broadcast(settings.seed if settings.seed is not None else random.randrange(MAX_SEED), group)
     settings = replace(
         settings,
         data=recipe,
@@ -186,9 +192,15 @@ def start(
         first_epoch = int(state["epochs_completed"]) + 1
     if first_epoch > settings.epochs:
         raise UsageError(f"{prior.path.parent} already has {first_epoch - 1} epochs; pass a larger --epochs")
-    # created only now, so a bad dataset or option leaves no empty run behind
-    folder = RunFolder.open_existing(prior.path.parent) if prior else RunFolder.create(settings.model, out)
+    # created only now, so a bad dataset or option leaves no empty run behind; only rank 0 writes
+    folder = None
+    if group.writer:
+        folder = RunFolder.open_existing(prior.path.parent) if prior else RunFolder.create(settings.model, out)
+    path = Path(broadcast(str(folder.path) if folder else None, group))
+    folder = folder or RunFolder(path, settings.model, created=False)  # other ranks only read it
+    forward = data_parallel(model, torch_device) if group.parallel else model.loss
     session = Session(settings, data, model, optimizer, torch_device, folder, history, first_epoch, bf16)
+    session.group, session.forward = group, forward
     if data.spec.faces or (data.spec.name == "folder" and not data.spec.light_on_dark):
         from aecli.data.faces import face_frame  # None where too few training images show a face
 
@@ -202,12 +214,15 @@ def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tupl
     images = session.data.train.images.to(device)
     labels = session.data.train.labels.to(device) if session.data.train.labels is not None else None
     memory_format = preferred_memory_format(device)
-    steps = math.ceil(len(images) / s.batch_size)
     generator = torch.Generator().manual_seed(s.seed * 100_003 + epoch)
+    order = shard(torch.randperm(len(images), generator=generator), session.group).to(device)
+    steps = math.ceil(len(order) / s.batch_size)
+    if session.group.rank:  # each rank its own binarization and mirroring draws
+        generator.manual_seed(s.seed * 100_003 + epoch + 1_000_003 * session.group.rank)
     model.train()
     started = time.perf_counter()
     total, seen = torch.zeros((), device=device), 0
-    for step, index in enumerate(index_batches(len(images), s.batch_size, generator, device), 1):
+    for step, index in enumerate(index_batches(order, s.batch_size), 1):
         x = as_input(images[index], s.binarize, generator)
         if session.data.spec.mirrored:
             x = random_mirror(x, generator)
@@ -215,7 +230,7 @@ def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tupl
         y = labels[index] if labels is not None else None
         set_learning_rate(session.optimizer, s.lr, ((epoch - 1) * steps + step - 1) / (s.epochs * steps))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=session.bf16):
-            loss = model.loss(x, y).mean()
+            loss = session.forward(x, y).mean()
         session.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         session.optimizer.step()
@@ -232,13 +247,17 @@ def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tupl
                 )
             if on_progress:
                 on_progress(Progress(epoch, s.epochs, step, steps, running, seen / (time.perf_counter() - started)))
-    return total.item() / seen, seen, time.perf_counter() - started
+    total_loss, seen = all_sum([total.item(), float(seen)], session.group)  # every rank's images
+    return total_loss / seen, int(seen), time.perf_counter() - started
 
 
 def end_epoch(session: Session, epoch: int, train_loss: float, seen: int, seconds: float) -> Path:
-    """Test loss, history, and the checkpoint of this epoch (its pointer moves only once it is complete)."""
+    """Test loss, history, and the checkpoint of this epoch (its pointer moves only once it is complete).
+    Under torchrun only rank 0 scores and saves; the others return None."""
     from aecli.attributes import latent_statistics
 
+    if not session.group.writer:
+        return None
     s = session.settings
     test_loss = mean_loss(session.model, session.data.test, s.binarize)
     rate = round(seen / seconds, 1) if seconds else 0.0
@@ -273,7 +292,23 @@ def train(
     """Train a model end to end: data, model, loop, a checkpoint after every epoch."""
     reporter = reporter or Reporter()
     session, state = start(settings, device, out, resume, reporter)
-    s = session.settings
+    try:
+        return _train_epochs(session, state, on_progress, on_epoch)
+    except RuntimeError as exc:  # under torchrun, a peer that died leaves the collectives failing
+        if session.group.parallel and not isinstance(exc, AecliError):
+            from aecli.distributed import lost_peer
+
+            raise lost_peer(exc) from exc
+        raise
+    finally:
+        if session.group.parallel:
+            from aecli.distributed import leave
+
+            leave()
+
+
+def _train_epochs(session: Session, state: dict | None, on_progress, on_epoch) -> TrainResult:
+    s, writer = session.settings, session.group.writer
     result = TrainResult(
         session.folder.path, session.folder.path, s, s.data, session.history, in_home=session.folder.in_home
     )
@@ -281,17 +316,19 @@ def train(
         if state is not None:
             torch.set_rng_state(state["rng"])
         for epoch in range(session.first_epoch, s.epochs + 1):
-            train_loss, seen, seconds = run_epoch(session, epoch, stop, on_progress)
+            train_loss, seen, seconds = run_epoch(session, epoch, stop, on_progress if writer else None)
             result.train_seconds += seconds
             result.train_images += seen
             result.checkpoint = end_epoch(session, epoch, train_loss, seen, seconds)
-            if on_epoch:
+            if on_epoch and writer:
                 on_epoch(session.history[-1], s)
             if stop.signal_name:
                 raise TrainingInterrupted(_interrupted(stop.signal_name, session, epoch))
-    from aecli.outputs import plot_losses
+        check_replicas(session.model, session.group)
+    if writer:
+        from aecli.outputs import plot_losses
 
-    plot_losses(session.history, session.folder.path / "loss.png", title=f"{s.model} on {s.data.dataset}")
+        plot_losses(session.history, session.folder.path / "loss.png", title=f"{s.model} on {s.data.dataset}")
     return result
 
 

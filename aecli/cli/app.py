@@ -83,7 +83,8 @@ def command(func):
         except AecliError as exc:
             if debug:
                 raise
-            say(f"Error: {exc}")
+            if speaks(exc):
+                say(f"Error: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             say("Error: interrupted; nothing half-written was kept")
@@ -100,6 +101,14 @@ def command(func):
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def speaks(exc: AecliError) -> bool:
+    """Under torchrun every rank meets the same bad option: rank 0 alone says so, unless this rank
+    is reporting that another one died."""
+    from aecli.distributed import current
+
+    return current().writer or getattr(exc, "from_any_rank", False)
 
 
 NAME_MAX = 255

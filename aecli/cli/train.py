@@ -122,6 +122,7 @@ def train(
     """
     from aecli.cli.progress import training_progress
     from aecli.data import DataRecipe, check_recipe
+    from aecli.distributed import current as current_group
     from aecli.models import MODELS
     from aecli.training import TrainSettings, default_dataset
     from aecli.training import train as run_training
@@ -147,6 +148,9 @@ def train(
             f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
         )
 
+    if not current_group().writer:  # under torchrun only rank 0 reports and prints
+        run_training(settings, device=device, out=out, resume=resume)
+        return
     with reporter() as data_reporter, training_progress() as on_progress:
         result = run_training(
             settings,
@@ -171,6 +175,8 @@ def train(
         "seconds": round(seconds, 3),
         "images_per_second": round(result.train_images / seconds, 1) if seconds else None,
     }
+    if current_group().parallel:
+        summary["processes"] = current_group().world  # --batch-size and --lr are per process
     say(f"epoch {last['epoch']}: test loss {last['test_loss']:.3f}; run saved in {result.run_dir}")
     if not result.in_home:
         say(f"This run is outside the model home; use it with --checkpoint {result.run_dir}")

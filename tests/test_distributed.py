@@ -1,0 +1,94 @@
+"""torchrun: data-parallel training on the CPU with gloo, rank 0 the only writer."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from aecli.distributed import SINGLE, Group, shard
+
+pytestmark = pytest.mark.slow  # starts torchrun jobs
+
+
+def test_each_rank_gets_its_own_equal_shard():
+    import torch
+
+    order = torch.randperm(11, generator=torch.Generator().manual_seed(0))
+    parts = [shard(order, Group(rank, 3)) for rank in range(3)]
+    assert [len(p) for p in parts] == [3, 3, 3]  # lockstep: the same number of steps on every rank
+    seen = torch.cat(parts).tolist()
+    assert len(set(seen)) == 9 and set(seen) <= set(order.tolist())  # no image twice in an epoch
+    assert torch.equal(shard(order, SINGLE), order)
+
+
+DIGITS = ("--dataset", "digits", "--seed", "0")
+
+
+def torchrun(tmp_path, *args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "AECLI_HOME": str(tmp_path / "home"), "AECLI_DATA": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    command += ["-m", "aecli", "train", "vae", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
+
+
+def test_two_processes_train_one_model_and_rank_0_alone_writes(tmp_path):
+    process = torchrun(tmp_path, *DIGITS, "--epochs", "2", "--out", str(tmp_path / "run"), "--json")
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out  # the result is printed once
+    result = json.loads(lines[0])
+    assert result["processes"] == 2 and result["epochs"] == 2
+    assert result["images_per_second"] > 0 and result["test_loss"] > 0
+    # the weights both ranks ended with are checked equal before the run ends (check_replicas)
+    from aecli import api
+
+    ckpt = api.load("vae", tmp_path / "run", device="cpu")  # loads in a single process
+    assert len(ckpt.history) == 2
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.name.startswith("epoch-")) == ["epoch-0002"]
+    resumed = torchrun(tmp_path, "--epochs", "3", "--out", str(tmp_path / "run"), "--resume", "--json")
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    assert json.loads(out)["epochs"] == 3
+
+
+def _worker_pids(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == parent:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_killing_one_rank_fails_the_job_with_one_clear_line(tmp_path):
+    run = tmp_path / "run"
+    process = torchrun(tmp_path, *DIGITS, "--epochs", "200", "--out", str(run))
+    try:
+        deadline = time.monotonic() + 300
+        while not list(run.glob("epoch-*/config.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = _worker_pids(process.pid)
+        assert len(workers) == 2, workers
+        os.kill(workers[-1], signal.SIGKILL)
+        _, err = process.communicate(timeout=180)  # a hang would time out here
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0
+    errors = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, err
+    frames = [line for line in err.splitlines() if line.strip().startswith("File ")]
+    assert not [line for line in frames if "/aecli/" in line], err  # no traceback through aecli's code
+    from aecli import api
+
+    assert api.load("vae", run, device="cpu").history  # the complete epochs are kept
