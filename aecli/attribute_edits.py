@@ -28,7 +28,9 @@ def present(values: np.ndarray) -> np.ndarray:
 
 
 def _pixels(images: torch.Tensor) -> np.ndarray:
-    return as_float(images).reshape(len(images), -1).numpy()
+    """Flat floats in [0, 1], from stored uint8 images or from decoded float ones."""
+    floats = as_float(images) if images.dtype == torch.uint8 else images.float()
+    return floats.reshape(len(images), -1).numpy()
 
 
 def pixel_judge(data: Dataset, column: int):

@@ -135,3 +135,61 @@ def test_the_bundled_test_split_is_mnists_own():
     data = bundled_mnist_test()
     assert data.test.images.shape == (10000, 1, 28, 28) and len(data.train) == 0
     assert torch.bincount(data.test.labels).tolist()[:3] == [980, 1135, 1032]
+
+
+def test_the_pixel_judge_scores_stored_and_decoded_images_alike():
+    from aecli.attribute_edits import _pixels
+    from aecli.data.pixels import as_float
+
+    stored = torch.randint(0, 256, (3, 1, 8, 8), dtype=torch.uint8)
+    np.testing.assert_allclose(_pixels(stored), _pixels(as_float(stored)))
+    assert _pixels(stored).max() <= 1 and _pixels(as_float(stored)).max() > 0.5
+
+
+def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
+    from aecli.data import Split
+    from aecli.evaluation import pca_floor
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(60, 100, (1, 1, 8, 8))
+    patterns = rng.integers(0, 8, (2, 1, 8, 8))
+    coefficients = rng.integers(0, 10, (300, 2))  # every image: base + c1 P1 + c2 P2, exact in uint8
+    images = base + np.einsum("nk,kchw->nchw", coefficients, patterns)
+    split = torch.from_numpy(images.astype(np.uint8))
+    exact = pca_floor(Split(split[:200]), Split(split[200:]), components=2)
+    assert exact["pca_mse"] < 1e-10 and exact["pca_ssim"] > 0.999
+    assert pca_floor(Split(split[:200]), Split(split[200:]), components=1)["pca_mse"] > 1e-5  # one is not enough
+
+
+@pytest.fixture(scope="module")
+def digits_judge():
+    from aecli.classifier import load_judge
+    from aecli.data import load_dataset
+
+    data = load_dataset("digits")
+    return data, load_judge(data)
+
+
+def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(digits_judge):
+    from aecli.classifier import feature_statistics, features
+    from aecli.sample_quality import frechet_distance
+
+    data, judge = digits_judge
+    real = data.test.images.float() / 255
+    stats = feature_statistics(features(judge.model, real))
+    distances = []
+    for noise in (0.0, 0.1, 0.3):
+        noisy = (real + noise * torch.randn(real.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+        distances.append(frechet_distance(feature_statistics(features(judge.model, noisy)), stats))
+    assert distances[0] < 1e-3 and distances[0] < distances[1] < distances[2]
+
+
+def test_cas_on_real_training_images_equals_the_judges_reference(digits_judge):
+    from aecli.classifier import CAS_IMAGES
+    from aecli.sample_quality import classification_accuracy_score
+
+    data, judge = digits_judge
+    chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))[:CAS_IMAGES]
+    real = data.train.images[chosen].float() / 255
+    assert classification_accuracy_score(data, real, data.train.labels[chosen]) == judge.cas_reference
+    assert judge.cas_reference > 0.8  # the CAS recipe learns digits from real images
