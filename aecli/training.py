@@ -148,13 +148,15 @@ def _resume(settings: TrainSettings, device: torch.device, out: Path | None):
 
 
 def start(
-    settings: TrainSettings, device: str, out: Path | None, resume: bool, reporter: Reporter
+    settings: TrainSettings, device: str, out: Path | None, resume: bool, reporter: Reporter, threads: int | None = None
 ) -> tuple[Session, dict | None]:
     """Load the data and build (or reload) the model, optimizer and run folder."""
     torch_device = resolve_device(device)
     group = distributed_group()
     if group.parallel:
         group, torch_device = join(torch_device)
+    if threads:  # CPU threads for this run (default: torch's, one per core)
+        torch.set_num_threads(threads)
     prior = state = None
     cls = MODELS.get(settings.model)
     if resume:
@@ -288,10 +290,11 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     reporter: Reporter | None = None,
     on_epoch: Callable[[dict, TrainSettings], None] | None = None,
+    threads: int | None = None,
 ) -> TrainResult:
     """Train a model end to end: data, model, loop, a checkpoint after every epoch."""
     reporter = reporter or Reporter()
-    session, state = start(settings, device, out, resume, reporter)
+    session, state = start(settings, device, out, resume, reporter, threads)
     try:
         return _train_epochs(session, state, on_progress, on_epoch)
     except RuntimeError as exc:  # under torchrun, a peer that died leaves the collectives failing

@@ -139,3 +139,9 @@ def test_the_offline_hint_names_options_that_exist(monkeypatch):
     assert {"--data-dir", "--dataset"} <= set(options), error
     for option in options:
         assert option in help_text, (option, error)
+
+
+def test_threads_must_be_a_positive_count():
+    result = invoke("train", "vae", "--dataset", "digits", "--threads", "0")
+    assert result.exit_code == 2 and "--threads" in result.stderr
+    assert "--threads" in invoke("train", "--help").stdout

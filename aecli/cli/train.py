@@ -41,7 +41,17 @@ def model_options(model: str, args: list[str]) -> dict:
     return options
 
 
-TRAIN_FLAGS = ["--dataset", "--data-dir", "--epochs", "--batch-size", "--lr", "--latent-dim", "--device", "--precision"]
+TRAIN_FLAGS = [
+    "--dataset",
+    "--data-dir",
+    "--epochs",
+    "--batch-size",
+    "--lr",
+    "--latent-dim",
+    "--device",
+    "--precision",
+    "--threads",
+]
 
 
 @app.command(
@@ -80,6 +90,10 @@ def train(
     ] = None,
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it), fp32 or bf16.")] = "auto",
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, max=1024, help="CPU threads (default: one per core; 1 each for runs side by side)."),
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, max=MAX_SEED, help="Random seed (default: drawn, and recorded).")
     ] = None,
@@ -149,7 +163,7 @@ def train(
         )
 
     if not current_group().writer:  # under torchrun only rank 0 reports and prints
-        run_training(settings, device=device, out=out, resume=resume)
+        run_training(settings, device=device, out=out, resume=resume, threads=threads)
         return
     with reporter() as data_reporter, training_progress() as on_progress:
         result = run_training(
@@ -160,6 +174,7 @@ def train(
             on_progress=on_progress,
             reporter=data_reporter,
             on_epoch=None if sys.stderr.isatty() else epoch_line,
+            threads=threads,
         )
     last = result.history[-1]
     seconds = result.train_seconds
