@@ -1,5 +1,6 @@
 """The training loop: start or resume a run, train epochs, save after each. Never prints."""
 
+import contextlib
 import math
 import random
 import shlex
@@ -11,6 +12,7 @@ from pathlib import Path
 import torch
 
 from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
+from aecli.cores import CoreShare
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
 from aecli.data.pixels import as_input
 from aecli.device import preferred_memory_format, resolve_device, seed_everything, use_bf16
@@ -23,6 +25,7 @@ from aecli.run_folder import RunFolder, StopFlag, write_metrics
 
 WARMUP = 0.05  # share of a run over which the learning rate rises to its full value
 REPORT_EVERY = 10  # steps between progress reports (each one syncs with the device)
+SHARE_EVERY = 200  # steps between checks of how many other trainings share the CPU
 MAX_SEED = 2**32 - 1
 
 
@@ -77,6 +80,7 @@ class Session:
     face_frame: torch.Tensor | None = None  # where faces sit in the training images (face datasets)
     group: Group = field(default_factory=Group)  # this process's rank under torchrun (else the only one)
     forward: Callable | None = None  # the loss to train on: model.loss, or its DDP wrapper under torchrun
+    cores: CoreShare | None = None  # this run's share of the CPU threads beside other trainings
 
 
 def default_dataset(model_name: str) -> str:
@@ -203,6 +207,7 @@ def start(
     forward = data_parallel(model, torch_device) if group.parallel else model.loss
     session = Session(settings, data, model, optimizer, torch_device, folder, history, first_epoch, bf16)
     session.group, session.forward = group, forward
+    session.cores = CoreShare(torch_device.type == "cpu" and not threads and not group.parallel)
     if data.spec.faces or (data.spec.name == "folder" and not data.spec.light_on_dark):
         from aecli.data.faces import face_frame  # None where too few training images show a face
 
@@ -240,6 +245,8 @@ def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tupl
         seen += len(index)
         if stop.signal_name:
             raise TrainingInterrupted(_interrupted(stop.signal_name, session, epoch - 1))
+        if step % SHARE_EVERY == 0 and session.cores is not None:
+            session.cores.adjust()
         if step % REPORT_EVERY == 0 or step == steps:
             running = total.item() / seen
             if not math.isfinite(running):
@@ -315,7 +322,7 @@ def _train_epochs(session: Session, state: dict | None, on_progress, on_epoch) -
     result = TrainResult(
         session.folder.path, session.folder.path, s, s.data, session.history, in_home=session.folder.in_home
     )
-    with session.folder, StopFlag() as stop:
+    with session.folder, StopFlag() as stop, session.cores or contextlib.nullcontext():
         if state is not None:
             torch.set_rng_state(state["rng"])
         for epoch in range(session.first_epoch, s.epochs + 1):

@@ -1,5 +1,5 @@
-"""Several trainings on one machine: side by side (default threads vs --threads 1), and one job
-split over two processes with torchrun (gloo on the CPU).
+"""Several trainings on one machine: side by side (one thread per core each, as aecli did before,
+the automatic share, --threads 1), and one job split over two processes with torchrun (gloo).
 
 Run alone (nothing else busy): python benchmarks/processes_and_threads.py [EPOCHS]
 Each job trains the default vae on MNIST (the bundled digits if there is no MNIST here).
@@ -21,10 +21,13 @@ def data_args() -> list[str]:
     return ["--data-dir", str(folder)] if folder else ["--dataset", "digits"]
 
 
+DATA: list[str] = []
+
+
 def launch(root: Path, name: str, extra: list[str], epochs: int, prefix: list[str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "AECLI_HOME": str(root / "home"), "AECLI_DATA": str(root / "cache")}
     start = prefix or [sys.executable, "-m", "aecli"]
-    command = [*start, "train", "vae", *data_args(), "--epochs", str(epochs), "--seed", "0", "--json"]
+    command = [*start, "train", "vae", *DATA, "--epochs", str(epochs), "--seed", "0", "--json"]
     command += ["--out", str(root / name), *extra]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
 
@@ -42,12 +45,15 @@ def finish(processes: list[subprocess.Popen]) -> list[dict]:
 def main() -> None:
     epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "aecli"]
+    cores = ["--threads", str(os.cpu_count())]
     cases = [
-        ("one run, default threads", [[]], None),
-        ("two runs side by side, default threads", [[], []], None),
+        ("one run", [[]], None),
+        ("two runs side by side, one thread per core each (as before)", [cores, cores], None),
+        ("two runs side by side, automatic share (default)", [[], []], None),
         ("two runs side by side, --threads 1", [["--threads", "1"], ["--threads", "1"]], None),
         ("one run, torchrun 2 processes (gloo)", [[]], torchrun),
     ]
+    DATA.extend(data_args())
     print(f"# {os.cpu_count()} CPU cores; {epochs} epoch(s) of the default vae per run")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -193,3 +193,15 @@ def test_cas_on_real_training_images_equals_the_judges_reference(digits_judge):
     real = data.train.images[chosen].float() / 255
     assert classification_accuracy_score(data, real, data.train.labels[chosen]) == judge.cas_reference
     assert judge.cas_reference > 0.8  # the CAS recipe learns digits from real images
+
+
+def test_reconstruction_scores_are_perfect_for_a_perfect_copy_and_drop_with_noise():
+    from aecli.data import Split
+    from aecli.data.pixels import as_float
+    from aecli.evaluation import reconstruction_scores
+
+    images = torch.randint(0, 256, (20, 3, 16, 16), dtype=torch.uint8)
+    perfect = reconstruction_scores(Split(images), lambda batch, part: as_float(batch))
+    assert perfect["mse"] == 0 and perfect["ssim"] == pytest.approx(1.0)
+    noisy = reconstruction_scores(Split(images), lambda batch, part: as_float(batch) + 0.1 * torch.randn(batch.shape))
+    assert 0 < noisy["mse"] < 0.02 and noisy["ssim"] < 0.99 and 10 < noisy["psnr_db"] < 30

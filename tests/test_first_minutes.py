@@ -145,3 +145,33 @@ def test_threads_must_be_a_positive_count():
     result = invoke("train", "vae", "--dataset", "digits", "--threads", "0")
     assert result.exit_code == 2 and "--threads" in result.stderr
     assert "--threads" in invoke("train", "--help").stdout
+
+
+def test_a_training_beside_another_takes_its_share_of_the_threads(isolated_home):
+    import fcntl
+    import os
+
+    import torch
+
+    from aecli.cores import CoreShare
+    from aecli.paths import data_cache
+
+    running = data_cache() / "running"
+    running.mkdir(parents=True)
+    (running / "999999.lock").write_text("")  # left by a killed run: nobody holds it
+    other = os.open(running / "999998.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)  # a live training
+    full = torch.get_num_threads()
+    try:
+        with CoreShare(automatic=True):
+            assert torch.get_num_threads() == max(1, full // 2)
+            assert not (running / "999999.lock").exists()  # the stale one is cleared
+        assert torch.get_num_threads() == full  # restored when the run ends
+        os.close(other)  # the other training ends
+        other = None
+        with CoreShare(automatic=True):
+            assert torch.get_num_threads() == full  # alone: every core
+    finally:
+        if other is not None:
+            os.close(other)
+        torch.set_num_threads(full)
