@@ -35,3 +35,26 @@ def trained(tmp_path_factory):
         )
         paths[name] = result.run_dir
     return paths
+
+
+@pytest.fixture(scope="session")
+def digits_judge_file(session_home):
+    """The judge classifier for scikit-learn's digits, trained once for the whole session."""
+    from aecli.classifier import load_judge
+    from aecli.data import load_dataset
+    from aecli.paths import data_cache
+
+    load_judge(load_dataset("digits"))
+    (path,) = (data_cache() / "classifiers").glob("digits-*.safetensors")
+    return path
+
+
+@pytest.fixture
+def digits_judge(digits_judge_file, isolated_home):
+    """This test's cache already holds the digits judge, so evaluating a digits model trains none."""
+    import shutil
+
+    target = isolated_home / "cache" / "classifiers"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(digits_judge_file, target / digits_judge_file.name)
+    return target / digits_judge_file.name

@@ -122,7 +122,7 @@ def test_generate_needs_a_conditional_model(tmp_path, ckpt):
     assert result.exit_code == 2 and "cvae" in result.stderr
 
 
-def test_interpolate_tsne_eval(tmp_path, ckpt):
+def test_interpolate_tsne_eval(tmp_path, ckpt, digits_judge):
     assert invoke("interpolate", "cvae", *ckpt("cvae"), "-n", "6", "-o", tmp_path / "i.npy").exit_code == 0
     assert np.load(tmp_path / "i.npy").shape == (6, 1, 28, 28)
     tsne = invoke("tsne", "vae", *ckpt(), "-n", "200", "-o", tmp_path / "t.npy", "--json")

@@ -21,7 +21,7 @@ def test_frechet_distance_is_zero_for_equal_statistics_and_grows_with_the_gap():
     assert frechet_distance(stats, scaled) == pytest.approx(np.trace(np.cov(a.T)), rel=1e-4)
 
 
-def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained):
+def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained, digits_judge):
     result = invoke("eval", "vae", "--checkpoint", trained["vae"], "--binarize", "-k", "20", "--json")
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
@@ -161,8 +161,8 @@ def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
     assert pca_floor(Split(split[:200]), Split(split[200:]), components=1)["pca_mse"] > 1e-5  # one is not enough
 
 
-@pytest.fixture(scope="module")
-def digits_judge():
+@pytest.fixture
+def judged_digits(digits_judge):
     from aecli.classifier import load_judge
     from aecli.data import load_dataset
 
@@ -170,11 +170,11 @@ def digits_judge():
     return data, load_judge(data)
 
 
-def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(digits_judge):
+def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(judged_digits):
     from aecli.classifier import feature_statistics, features
     from aecli.sample_quality import frechet_distance
 
-    data, judge = digits_judge
+    data, judge = judged_digits
     real = data.test.images.float() / 255
     stats = feature_statistics(features(judge.model, real))
     distances = []
@@ -184,11 +184,11 @@ def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(digits
     assert distances[0] < 1e-3 and distances[0] < distances[1] < distances[2]
 
 
-def test_cas_on_real_training_images_equals_the_judges_reference(digits_judge):
+def test_cas_on_real_training_images_equals_the_judges_reference(judged_digits):
     from aecli.classifier import CAS_IMAGES
     from aecli.sample_quality import classification_accuracy_score
 
-    data, judge = digits_judge
+    data, judge = judged_digits
     chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))[:CAS_IMAGES]
     real = data.train.images[chosen].float() / 255
     assert classification_accuracy_score(data, real, data.train.labels[chosen]) == judge.cas_reference
