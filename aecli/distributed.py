@@ -131,9 +131,12 @@ def check_replicas(model: nn.Module, group: Group) -> None:
 
 def lost_peer(exc: Exception) -> AecliError:
     """One line for a job whose other process died (killed, out of memory) mid-step."""
+    import re
+
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = re.sub(r"^\[[^\]]*\]\s*", "", first)  # gloo opens with its source file and line
     error = AecliError(
-        f"another training process of this torchrun job stopped ({first[:120]}); the last complete epoch is kept; "
+        f"another training process of this torchrun job stopped ({first[:160]}); the last complete epoch is kept; "
         "rerun the same torchrun command with --resume"
     )
     error.from_any_rank = True  # whichever rank survives says it

@@ -92,3 +92,13 @@ def test_killing_one_rank_fails_the_job_with_one_clear_line(tmp_path):
     from aecli import api
 
     assert api.load("vae", run, device="cpu").history  # the complete epochs are kept
+
+
+def test_a_dead_peer_is_reported_in_one_line_without_gloos_source_location():
+    from aecli.distributed import lost_peer
+
+    error = lost_peer(
+        RuntimeError("[/src/gloo/transport/tcp/pair.cc:545] Read error 127.0.0.1: Connection reset by peer\nmore")
+    )
+    assert str(error).startswith("another training process of this torchrun job stopped (Read error 127.0.0.1")
+    assert "\n" not in str(error) and "--resume" in str(error) and error.from_any_rank
