@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from aecli.fileio import unless_locked
 from aecli.paths import data_cache
 
 
@@ -21,17 +22,11 @@ def _live_others(folder: Path, own: Path) -> int:
     for path in folder.glob("*.lock"):
         if path == own:
             continue
-        try:
-            handle = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            path.unlink(missing_ok=True)  # nobody holds it: left by a killed run
-        except OSError:
-            count += 1
-        finally:
-            os.close(handle)
+        with unless_locked(path) as free:
+            if free:
+                path.unlink(missing_ok=True)  # nobody holds it: left by a killed run
+            elif path.exists():
+                count += 1
     return count
 
 

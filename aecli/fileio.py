@@ -64,6 +64,28 @@ def sweep_stale(directory: Path, pattern: str) -> None:
             continue
 
 
+@contextlib.contextmanager
+def unless_locked(path: Path) -> Iterator[bool]:
+    """Hold `path`'s exclusive lock while inside, if no live process holds it: yields whether it was free
+    (False also when it cannot be opened). Used to tell what a killed process left from what is in use."""
+    import fcntl
+
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(handle)
+
+
 def temp_prefix(name: str) -> str:
     """A temporary name's prefix that still fits the file system's 255 bytes whenever `name` does."""
     return f".{name}." if len(os.fsencode(name)) <= 200 else ".aecli-"

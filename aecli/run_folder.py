@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from aecli.errors import AecliError, UsageError
-from aecli.fileio import atomic_path
+from aecli.fileio import atomic_path, unless_locked
 from aecli.runs import POINTER, all_runs, complete_epochs, new_run_dir, read_pointer, runs_dir, set_latest_run
 
 ABANDONED_AFTER = 60  # seconds: a new run locks its folder within moments of creating it
@@ -109,16 +109,11 @@ def sweep_abandoned_runs(model: str) -> None:
                 continue
             if not all(entry.name.startswith((".epoch-", f".{POINTER}.", ".metrics.csv.")) for entry in run.iterdir()):
                 continue
-            handle = os.open(run, os.O_RDONLY)
         except OSError:
             continue
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live run: leave it
-            shutil.rmtree(run, ignore_errors=True)
-        except OSError:
-            pass
-        finally:
-            os.close(handle)
+        with unless_locked(run) as free:
+            if free:  # not held by a live run
+                shutil.rmtree(run, ignore_errors=True)
 
 
 def write_metrics(run_dir: Path, history: list[dict]) -> None:

@@ -205,9 +205,21 @@ def start(
     path = Path(broadcast(str(folder.path) if folder else None, group))
     folder = folder or RunFolder(path, settings.model, created=False)  # other ranks only read it
     forward = data_parallel(model, torch_device) if group.parallel else model.loss
-    session = Session(settings, data, model, optimizer, torch_device, folder, history, first_epoch, bf16)
-    session.group, session.forward = group, forward
-    session.cores = CoreShare(torch_device.type == "cpu" and not threads and not group.parallel)
+    cores = CoreShare(torch_device.type == "cpu" and not threads and not group.parallel)
+    session = Session(
+        settings,
+        data,
+        model,
+        optimizer,
+        torch_device,
+        folder,
+        history,
+        first_epoch,
+        bf16,
+        group=group,
+        forward=forward,
+        cores=cores,
+    )
     if data.spec.faces or (data.spec.name == "folder" and not data.spec.light_on_dark):
         from aecli.data.faces import face_frame  # None where too few training images show a face
 
