@@ -61,6 +61,31 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     return precision == "bf16" or (precision == "auto" and bf16_is_native(device))
 
 
+RESIDENT_SHARE = 4  # a dataset lives on a GPU when it takes at most a quarter of its free memory
+MPS_RESIDENT_BYTES = 2**30  # where this torch cannot say how much memory MPS may use
+
+
+def fits_on_device(nbytes: int, device: torch.device) -> bool:
+    """Whether a training split of nbytes should live on the device for the whole run: always on the CPU,
+    on a GPU when it leaves room for the model, its activations and the optimizer."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return nbytes * RESIDENT_SHARE <= free
+    if device.type == "mps":
+        limit = getattr(getattr(torch, "mps", None), "recommended_max_memory", None)
+        return nbytes * RESIDENT_SHARE <= limit() if limit else nbytes <= MPS_RESIDENT_BYTES
+    return True
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor onto the device without blocking the host: through pinned memory on CUDA."""
+    if tensor.device.type == device.type:
+        return tensor
+    if device.type == "cuda":
+        tensor = tensor.pin_memory()
+    return tensor.to(device, non_blocking=True)
+
+
 def preferred_memory_format(device: torch.device) -> torch.memory_format:
     """Channels-last convolutions run faster on the CPU and on CUDA; MPS prefers the default layout."""
     return torch.contiguous_format if device.type == "mps" else torch.channels_last

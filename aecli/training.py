@@ -5,12 +5,13 @@ import math
 import random
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
+from aecli.batches import TrainingImages, draw_generator, index_batches, random_mirror
 from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
 from aecli.cores import CoreShare
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
@@ -70,6 +71,7 @@ class Session:
 
     settings: TrainSettings
     data: Dataset
+    train_set: TrainingImages  # the training split where the steps read it (resident on a GPU when it fits)
     model: Autoencoder
     optimizer: torch.optim.Optimizer
     device: torch.device
@@ -94,20 +96,6 @@ def default_batch_size(cls: type[Autoencoder], n_train: int) -> int:
     """The model's batch size, smaller where that leaves fewer than 75 steps per epoch (not under 16):
     small models learn per step, so a small dataset needs smaller batches (docs/decisions.md)."""
     return min(cls.default_batch_size, max(16, math.ceil(n_train / MIN_STEPS_PER_EPOCH)))
-
-
-def index_batches(order: torch.Tensor, batch_size: int) -> Iterator[torch.Tensor]:
-    """An epoch's order in batches; a last batch of one image joins the one before (BatchNorm needs two)."""
-    batches = list(order.split(batch_size))
-    if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2:] = [torch.cat(batches[-2:])]
-    return iter(batches)
-
-
-def random_mirror(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Flip a random half of the batch left-right: twice the faces for a small dataset."""
-    flip = (torch.rand(len(x), generator=generator) < 0.5).to(x.device)
-    return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, base: float, progress: float) -> None:
@@ -209,6 +197,7 @@ def start(
     session = Session(
         settings,
         data,
+        TrainingImages.place(data.train, torch_device),
         model,
         optimizer,
         torch_device,
@@ -230,23 +219,22 @@ def start(
 def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tuple[float, int, float]:
     """One pass over the training split: (mean loss, images seen, seconds)."""
     s, model, device = session.settings, session.model, session.device
-    images = session.data.train.images.to(device)
-    labels = session.data.train.labels.to(device) if session.data.train.labels is not None else None
-    memory_format = preferred_memory_format(device)
+    train_set, memory_format = session.train_set, preferred_memory_format(device)
     generator = torch.Generator().manual_seed(s.seed * 100_003 + epoch)
-    order = shard(torch.randperm(len(images), generator=generator), session.group).to(device)
+    order = train_set.order(shard(torch.randperm(len(train_set.images), generator=generator), session.group))
     steps = math.ceil(len(order) / s.batch_size)
     if session.group.rank:  # each rank its own binarization and mirroring draws
         generator.manual_seed(s.seed * 100_003 + epoch + 1_000_003 * session.group.rank)
+    draws = draw_generator(generator, device)
     model.train()
     started = time.perf_counter()
     total, seen = torch.zeros((), device=device), 0
     for step, index in enumerate(index_batches(order, s.batch_size), 1):
-        x = as_input(images[index], s.binarize, generator)
+        images, y = train_set.batch(index)
+        x = as_input(images, s.binarize, draws)
         if session.data.spec.mirrored:
-            x = random_mirror(x, generator)
+            x = random_mirror(x, draws)
         x = x.contiguous(memory_format=memory_format)
-        y = labels[index] if labels is not None else None
         set_learning_rate(session.optimizer, s.lr, ((epoch - 1) * steps + step - 1) / (s.epochs * steps))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=session.bf16):
             loss = session.forward(x, y).mean()

@@ -17,69 +17,10 @@ import tempfile
 from pathlib import Path
 
 import torch
+from baseline import NAME as BASELINE
+from baseline import BaselineVAE, torchvision_root, train_baseline
 from common import Timer, mnist_folder, table
 from torch import nn
-from torch.nn import functional as F
-
-BASELINE = "baseline (DataLoader, 32/64 ch, fp32)"
-
-
-class BaselineVAE(nn.Module):
-    def __init__(self, latent: int = 20):
-        super().__init__()
-        self.enc = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-        )
-        self.mu, self.logvar = nn.Linear(64 * 49, latent), nn.Linear(64 * 49, latent)
-        self.fc = nn.Linear(latent, 64 * 49)
-        self.dec = nn.Sequential(
-            nn.ReLU(),
-            nn.Unflatten(1, (64, 7, 7)),
-            nn.ConvTranspose2d(64, 32, 4, 2, 1),
-            nn.ReLU(),
-            nn.ConvTranspose2d(32, 1, 4, 2, 1),
-        )
-
-    def loss(self, x):
-        h = self.enc(x)
-        mu, logvar = self.mu(h), self.logvar(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        bce = F.binary_cross_entropy_with_logits(self.dec(self.fc(z)), x, reduction="sum")
-        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        return (bce + kl) / len(x)
-
-
-def baseline(root: Path, epochs: int) -> dict:
-    from torchvision import datasets, transforms
-
-    torch.manual_seed(0)
-    train = datasets.MNIST(root, train=True, download=True, transform=transforms.ToTensor())
-    test = datasets.MNIST(root, train=False, download=True, transform=transforms.ToTensor())
-    loader = torch.utils.data.DataLoader(train, batch_size=128, shuffle=True)
-    model = BaselineVAE()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    seconds = 0.0
-    for _ in range(epochs):
-        model.train()
-        with Timer() as t:
-            for x, _ in loader:
-                loss = model.loss(x)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        seconds += t.seconds
-    model.eval()
-    total = 0.0
-    with torch.no_grad():
-        for x, _ in torch.utils.data.DataLoader(test, batch_size=512):
-            total += model.loss(x).item() * len(x)
-    return {"images_per_second": len(train) * epochs / seconds, "test_loss": total / len(test), "seconds": seconds}
 
 
 def aecli_run(folder: Path | None, epochs: int, out: Path, precision: str) -> dict:
@@ -129,17 +70,14 @@ def main() -> None:
         raise SystemExit("the baseline reads MNIST through torchvision: set AECLI_BENCH_MNIST")
     work = Path(tempfile.mkdtemp(prefix="aecli-bench-"))
     os.environ["AECLI_HOME"] = str(work / "home")
-    raw = work / "tv" / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for item in folder.glob("*.gz"):
-        shutil.copy(item, raw / item.name)
+    root = torchvision_root(folder, work)
     native = bf16_is_native(torch.device("cpu"))
     print(
         f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epoch(s) per run, "
         f"{args.rounds} alternating rounds; native bf16 on this CPU: {native}"
     )
     # fp32 is aecli's precision where bf16 is not native, so its row is then the only aecli row
-    runs = {BASELINE: lambda n: baseline(work / "tv", args.epochs)}
+    runs = {BASELINE: lambda n: train_baseline(root, args.epochs)}
     runs["aecli train vae --precision fp32"] = lambda n: aecli_run(folder, args.epochs, work / f"fp32-{n}", "fp32")
     if native:
         runs["aecli train vae (auto: bf16)"] = lambda n: aecli_run(folder, args.epochs, work / f"auto-{n}", "auto")

@@ -14,7 +14,8 @@ def as_input(images: torch.Tensor, binarize: bool, generator: torch.Generator | 
     """uint8 pixels to floats in [0, 1]; optionally a Bernoulli draw per pixel."""
     x = as_float(images)
     if binarize:
-        noise = torch.rand(x.shape, generator=generator, device="cpu").to(x.device)
+        where = generator.device if generator is not None else "cpu"  # a device generator draws there
+        noise = torch.rand(x.shape, generator=generator, device=where).to(x.device)
         x = (noise < x).float()
     return x
 
