@@ -4,12 +4,14 @@ The plain PyTorch-examples style: torchvision MNIST with ToTensor, a DataLoader 
 shuffled), the conv+pool VAE with 32 and 64 channels, Adam 1e-3, fp32 eager.
 """
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from common import Timer
+from common import Timer, mnist_folder
 from torch import nn
 from torch.nn import functional as F
 
@@ -45,6 +47,16 @@ class BaselineVAE(nn.Module):
         bce = F.binary_cross_entropy_with_logits(self.dec(self.fc(z)), x, reduction="sum")
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         return (bce + kl) / len(x)
+
+
+def real_mnist_workspace(prefix: str) -> tuple[Path, Path]:
+    """Real MNIST (the baseline reads it through torchvision) and a scratch folder that is aecli's home."""
+    folder = mnist_folder()
+    if folder is None:
+        raise SystemExit("the baseline reads real MNIST through torchvision: set AECLI_BENCH_MNIST")
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["AECLI_HOME"] = str(work / "home")
+    return folder, work
 
 
 def torchvision_root(mnist: Path, work: Path) -> Path:

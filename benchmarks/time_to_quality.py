@@ -14,14 +14,13 @@ import argparse
 import os
 import platform
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 from baseline import NAME as BASELINE
-from baseline import torchvision_root, train_baseline
-from common import mnist_folder, table
+from baseline import real_mnist_workspace, torchvision_root, train_baseline
+from common import table
 
 THRESHOLDS = (105.0, 101.0, 99.0)
 TARGET = 101.0  # the threshold the speed-up goal is set at
@@ -82,11 +81,7 @@ def main() -> None:
     parser.add_argument("--fitted-epochs", type=int, default=7, help="aecli's run with a schedule fitted to 101 nats")
     parser.add_argument("--fitted-width", type=int, default=8, help="the model width of that run")
     args = parser.parse_args()
-    folder = mnist_folder()
-    if folder is None:
-        raise SystemExit("this benchmark needs real MNIST: set AECLI_BENCH_MNIST")
-    work = Path(tempfile.mkdtemp(prefix="aecli-ttq-"))
-    os.environ["AECLI_HOME"] = str(work / "home")
+    folder, work = real_mnist_workspace("aecli-ttq-")
     native = bf16_is_native(torch.device("cpu"))
     print(f"# CPU: {cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"# native bf16: {native} (aecli trains in {'bf16' if native else 'fp32'}; the baseline in fp32)")

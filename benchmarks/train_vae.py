@@ -11,15 +11,13 @@ Run: python benchmarks/train_vae.py [--epochs N] [--rounds R]
 """
 
 import argparse
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from baseline import NAME as BASELINE
-from baseline import BaselineVAE, torchvision_root, train_baseline
-from common import Timer, mnist_folder, table
+from baseline import BaselineVAE, real_mnist_workspace, torchvision_root, train_baseline
+from common import Timer, table
 from torch import nn
 
 
@@ -65,11 +63,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3, help="baseline and aecli alternate this many times")
     args = parser.parse_args()
-    folder = mnist_folder()
-    if folder is None:
-        raise SystemExit("the baseline reads MNIST through torchvision: set AECLI_BENCH_MNIST")
-    work = Path(tempfile.mkdtemp(prefix="aecli-bench-"))
-    os.environ["AECLI_HOME"] = str(work / "home")
+    folder, work = real_mnist_workspace("aecli-bench-")
     root = torchvision_root(folder, work)
     native = bf16_is_native(torch.device("cpu"))
     print(
