@@ -36,11 +36,8 @@ class TrainingImages:
 
     def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The uint8 images and labels at index, on the device."""
-        x = self.images[index]
-        y = None if self.labels is None else self.labels[index]
-        if self.resident:
-            return x, y
-        return to_device(x, self.device), None if y is None else to_device(y, self.device)
+        y = None if self.labels is None else to_device(self.labels[index], self.device)
+        return to_device(self.images[index], self.device), y  # no copy when resident
 
 
 def draw_generator(order_generator: torch.Generator, device: torch.device) -> torch.Generator:
