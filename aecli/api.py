@@ -227,7 +227,7 @@ def traverse(
         base = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
     else:
         base = latent_codes(model, test.images[index : index + 1], own_label)[0]
-    scale = torch.ones_like(spread) if model.variational else spread
+    scale = model.prior.moments()[1] if model.variational else spread
     offsets = torch.linspace(-radius, radius, steps)
     rows = run(model, base, chosen, offsets, scale, label).numpy()
     info = {

@@ -50,7 +50,7 @@ def iwae_nll(
         yf = y.repeat(m) if y is not None else None
         logits = model.decode_logits(zf, yf)
         log_px = -bernoulli_nll(logits, x.repeat(m, 1, 1, 1)).reshape(m, n)
-        log_pz = log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+        log_pz = model.prior.log_prob(z)
         log_qz = log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0))
         weights.append(log_px + log_pz - log_qz)
     return -(torch.logsumexp(torch.cat(weights), dim=0) - math.log(k))

@@ -60,9 +60,11 @@ def sample_latents(
     model: Autoencoder, n: int, g: torch.Generator, extras: dict, naive: bool, temperature: float
 ) -> torch.Tensor:
     """n random latents: the prior (variational models, or `naive`), else the Gaussian fitted to training codes."""
+    if model.variational:
+        return model.prior.sample(n, g, temperature)
     dim = model.config.latent_dim
     eps = torch.randn(n, dim, generator=g) * temperature
-    if model.variational or naive:
+    if naive:
         return eps
     if "latent_mean" not in extras:
         raise AecliError("this checkpoint has no fitted latent Gaussian; retrain it, or add --naive")
@@ -77,7 +79,7 @@ def generate(
     """n images per requested class, the same n latent vectors reused for every class."""
     if not model.conditional:
         raise UsageError(f"generate needs a conditional model; use `aecli generate cvae` (not {model.name})")
-    z = torch.randn(n, model.config.latent_dim, generator=generator(seed)) * temperature_for(model, temperature)
+    z = model.prior.sample(n, generator(seed), temperature_for(model, temperature))
     rows = [decode(model, z, torch.full((n,), c, dtype=torch.long)) for c in classes]
     return torch.stack(rows)  # len(classes) x n x C x H x W
 

@@ -33,7 +33,7 @@ def generated_images(
     model: Autoencoder, n: int, seed: int = 0, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """n images from the prior (each its own latent), classes in turn for a conditional model."""
-    z = torch.randn(n, model.config.latent_dim, generator=generator(seed)) * temperature
+    z = model.prior.sample(n, generator(seed), temperature)
     labels = torch.arange(n) % model.num_classes if model.conditional else None
     return decode(model, z, labels), labels
 

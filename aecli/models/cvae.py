@@ -13,6 +13,10 @@ class CVAEConfig(VAEConfig):
     width: int = setting(16, 1, 256, "encoder channels (16 and 32 at width 16); the decoder has twice as many")
     hidden: int = setting(256, 1, 65536, "units of the layer between the latent and the decoder")
     num_classes: int = setting(10, 1, 10_000, "classes (from the data)")
+    # the standard normal: a drawn z must suit every class, and a mixture fitted to the codes may keep class shapes
+    prior_components: int = setting(
+        0, 0, 4096, "components of the learned Gaussian-mixture prior (0: the standard normal)"
+    )
 
 
 @register_model

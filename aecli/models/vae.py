@@ -6,7 +6,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from aecli.models.base import Autoencoder, ModelConfig, bernoulli_nll, flat_size, gaussian_kl, register_model, setting
+from aecli.models.base import Autoencoder, ModelConfig, bernoulli_nll, flat_size, register_model, setting
+from aecli.models.prior import make_prior
 
 STAGES = 2  # two 2x poolings: 28 -> 14 -> 7
 
@@ -16,6 +17,9 @@ class VAEConfig(ModelConfig):
     latent_dim: int = setting(20, 1, 4096, "numbers in the latent code")
     width: int = setting(8, 1, 256, "encoder channels (8 and 16 at width 8); the decoder has twice as many")
     hidden: int = setting(128, 1, 65536, "units of the layer between the latent and the decoder")
+    prior_components: int = setting(
+        200, 0, 4096, "components of the learned Gaussian-mixture prior (0: the standard normal)"
+    )
 
 
 def conv_pool_encoder(config: VAEConfig, num_classes: int) -> nn.Sequential:
@@ -52,7 +56,8 @@ class VAE(Autoencoder):
     size_multiple = 2**STAGES
     # 64, not 128: this small a model learns per step (docs/decisions.md)
     default_batch_size: ClassVar[int] = 64
-    legacy_defaults: ClassVar[dict] = {"hidden": 256}  # checkpoints from before the setting had 256 units
+    # checkpoints from before a setting existed: 256 hidden units, the standard normal prior
+    legacy_defaults: ClassVar[dict] = {"hidden": 256, "prior_components": 0}
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
@@ -67,6 +72,7 @@ class VAE(Autoencoder):
             nn.Linear(config.hidden, flat_size(config, STAGES, 4 * config.width)),
         )
         self.decoder = transposed_decoder(config, extra)
+        self.prior = make_prior(config.latent_dim, config.prior_components)
 
     def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         onehot = self.one_hot(y)
@@ -103,7 +109,7 @@ class VAE(Autoencoder):
         """Per image, in nats: the reconstruction term (BCE summed over pixels) and the KL term."""
         mu, logvar = self.encode_distribution(x, y)
         z = self.reparameterize(mu, logvar)
-        return bernoulli_nll(self.decode_logits(z, y), x), gaussian_kl(mu, logvar)
+        return bernoulli_nll(self.decode_logits(z, y), x), self.prior.kl(z, mu, logvar)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Negative ELBO per image, in nats: BCE summed over pixels + KL."""

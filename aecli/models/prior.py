@@ -1,0 +1,88 @@
+"""The prior p(z) of a variational model: the standard normal, or a learned mixture of Gaussians."""
+
+import math
+
+import torch
+from torch import nn
+
+from aecli.models.base import gaussian_kl, log_normal
+
+
+class StandardNormal(nn.Module):
+    """N(0, I): no parameters, so checkpoints written before priors could be learned load unchanged."""
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+
+    def kl(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per image, exact (z is not needed)."""
+        return gaussian_kl(mu, logvar)
+
+    def sample(self, n: int, generator: torch.Generator, temperature: float) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, generator=generator) * temperature
+
+    def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and standard deviation of each latent dimension."""
+        return torch.zeros(self.latent_dim), torch.ones(self.latent_dim)
+
+
+class GaussianMixture(nn.Module):
+    """A mixture of diagonal Gaussians whose means, variances and weights are trained with the model.
+
+    The standard normal prior pulls every code towards one ball, which costs nats wherever the codes
+    the encoder wants do not fill it; a learned mixture can follow them (docs/decisions.md has what
+    it is worth). Its KL term has no closed form, so training uses a one-sample estimate.
+    """
+
+    def __init__(self, latent_dim: int, components: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.means = nn.Parameter(torch.randn(components, latent_dim) * 0.5)
+        self.logvars = nn.Parameter(torch.zeros(components, latent_dim))
+        self.logits = nn.Parameter(torch.zeros(components))
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) over the last dimension of z (any leading shape), in float32 also under autocast.
+
+        Each component's squared distance sum((z - m)^2 / v) expands into one matrix product of
+        [z^2, z, 1] with [1 / v, -2 m / v, sum(m^2 / v)]: a fifth of the time of the broadcast
+        batch x components x latent tensors on the CPU (docs/decisions.md)."""
+        z = z.float()
+        means, logvars = self.means.float(), self.logvars.float()
+        precision = torch.exp(-logvars)
+        features = torch.cat([z * z, z, torch.ones_like(z[..., :1])], dim=-1)
+        weights = torch.cat(
+            [precision, -2 * means * precision, (means * means * precision).sum(1, keepdim=True)], dim=1
+        )
+        log_norm = logvars.sum(1) + self.latent_dim * math.log(2 * math.pi)
+        per_component = -0.5 * (features @ weights.T + log_norm)
+        return torch.logsumexp(per_component + torch.log_softmax(self.logits.float(), dim=0), dim=-1)
+
+    def kl(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """log q(z|x) - log p(z) at the drawn z: an unbiased one-sample estimate of the KL per image."""
+        return log_normal(z.float(), mu.float(), logvar.float()) - self.log_prob(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator, temperature: float) -> torch.Tensor:
+        """A component by its weight, then a draw from it with its spread scaled by the temperature."""
+        weights = torch.softmax(self.logits.detach().float().cpu(), dim=0)
+        chosen = torch.multinomial(weights, n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.latent_dim, generator=generator) * temperature
+        means, logvars = self.means.detach().float().cpu(), self.logvars.detach().float().cpu()
+        return means[chosen] + eps * torch.exp(0.5 * logvars[chosen])
+
+    @torch.no_grad()
+    def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        weights = torch.softmax(self.logits.float(), dim=0).unsqueeze(1)
+        means, variances = self.means.float(), self.logvars.float().exp()
+        mean = (weights * means).sum(0)
+        variance = (weights * (variances + means**2)).sum(0) - mean**2
+        return mean.cpu(), variance.clamp_min(0).sqrt().cpu()
+
+
+def make_prior(latent_dim: int, components: int) -> nn.Module:
+    return GaussianMixture(latent_dim, components) if components else StandardNormal(latent_dim)
