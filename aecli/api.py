@@ -223,7 +223,9 @@ def traverse(
     index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
     label = int(labels[index]) if labels is not None else None
     own_label = labels[index : index + 1] if labels is not None else None
-    if prior:
+    if prior and model.variational:
+        base = model.prior.moments()[0]
+    elif prior:  # the ae's "prior" is the Gaussian fitted to its training codes
         base = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
     else:
         base = latent_codes(model, test.images[index : index + 1], own_label)[0]

@@ -132,7 +132,8 @@ def train(
 ) -> None:
     """Train a model; a checkpoint is written after every epoch.
 
-    Model options (e.g. --width 16, --hidden 256 for vae/cvae) follow the usual ones.
+    Model options follow the usual ones: vae/cvae --width, --hidden, --prior-components (vae 200, a
+    learned mixture prior; 0: the standard normal), ae --width.
     """
     from aecli.cli.progress import training_progress
     from aecli.data import DataRecipe, check_recipe
