@@ -328,7 +328,11 @@ def compare(
     """t-SNE of several models' test latents (all trained on the same data): (embeddings, 2-D points, data)."""
     from aecli.evaluation import tsne_2d
 
-    recipes = {(c.recipe.dataset, c.recipe.data_dir, c.recipe.image_size) for c in checkpoints}
+    # a named set is the same data wherever it was read from; a folder is its path
+    recipes = {
+        (c.recipe.dataset, c.recipe.data_dir if c.recipe.dataset == "folder" else None, c.recipe.image_size)
+        for c in checkpoints
+    }
     if len(recipes) > 1:
         found = ", ".join(f"{c.model.name} on {c.recipe.dataset}" for c in checkpoints)
         raise UsageError(f"the models were trained on different data ({found}); train them on the same --dataset")

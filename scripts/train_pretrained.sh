@@ -10,7 +10,7 @@ for spec in "vae 20" "cvae 10"; do
   set -- $spec
   [[ -n ${ONLY:-} && $1 != "$ONLY" ]] && continue
   aecli train "$1" --data-dir "$mnist" --epochs "$2" --seed 0 --json
-  run=$(cat "$AECLI_HOME/runs/$1/latest")
+  run=$AECLI_HOME/runs/$1/$(cat "$AECLI_HOME/runs/$1/latest")  # the pointer holds a plain name
   python - "$run" "$here/aecli/pretrained/$1" <<'PY'
 import json, shutil, sys
 from pathlib import Path
@@ -19,6 +19,8 @@ ckpt = run / (run / "latest").read_text().strip()
 dest.mkdir(parents=True, exist_ok=True)
 config = json.loads((ckpt / "config.json").read_text())
 config["training"]["data_dir"] = None  # a user's machine reads MNIST from its own cache
+if "recipe" in config:
+    config["recipe"]["data_dir"] = None
 (dest / "config.json").write_text(json.dumps(config, indent=2))
 shutil.copyfile(ckpt / "model.safetensors", dest / "model.safetensors")
 print("bundled", dest)
