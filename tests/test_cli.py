@@ -176,6 +176,24 @@ def test_tsne_refuses_models_trained_on_different_data(tmp_path, trained):
     assert not (tmp_path / "c.png").exists()
 
 
+def test_tsne_compares_models_of_one_named_set_read_from_different_folders(tmp_path, monkeypatch):
+    import shutil
+
+    import aecli
+
+    monkeypatch.setenv("AECLI_MNIST_URL", "http://127.0.0.1:9/")  # offline: the bundled test split
+    run = tmp_path / "mine"
+    shutil.copytree(os.path.join(os.path.dirname(aecli.__file__), "pretrained", "vae"), run / "epoch-0001")
+    (run / "latest").write_text("epoch-0001\n")
+    config = json.loads((run / "epoch-0001" / "config.json").read_text())
+    config["recipe"]["data_dir"] = str(tmp_path / "my-copy-of-mnist")  # trained on MNIST from a folder of its own
+    (run / "epoch-0001" / "config.json").write_text(json.dumps(config))
+    install_run("vae", run)
+    result = invoke("tsne", "cvae", "vae", "-n", "150", "-o", tmp_path / "c.png", "--json")  # the cvae is bundled
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["models"]) == {"vae", "cvae"}
+
+
 def test_checkpoint_of_another_model(trained):
     result = invoke("sample", "cvae", "--checkpoint", trained["vae"])
     assert result.exit_code == 1 and "holds a vae model, not cvae" in result.stderr
