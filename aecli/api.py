@@ -223,13 +223,14 @@ def traverse(
     index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
     label = int(labels[index]) if labels is not None else None
     own_label = labels[index : index + 1] if labels is not None else None
-    if prior and model.variational:
-        base = model.prior.moments()[0]
-    elif prior:  # the ae's "prior" is the Gaussian fitted to its training codes
+    # vae/cvae: the prior's mean and spread; ae: the Gaussian fitted to its training codes, the test codes' spread
+    prior_mean, scale = model.prior.moments() if model.variational else (None, spread)
+    if prior and prior_mean is not None:
+        base = prior_mean
+    elif prior:
         base = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
     else:
         base = latent_codes(model, test.images[index : index + 1], own_label)[0]
-    scale = model.prior.moments()[1] if model.variational else spread
     offsets = torch.linspace(-radius, radius, steps)
     rows = run(model, base, chosen, offsets, scale, label).numpy()
     info = {

@@ -49,8 +49,9 @@ class GaussianMixture(nn.Module):
         """log p(z) over the last dimension of z (any leading shape), in float32 also under autocast.
 
         Each component's squared distance sum((z - m)^2 / v) expands into one matrix product of
-        [z^2, z, 1] with [1 / v, -2 m / v, sum(m^2 / v)]: a fifth of the time of the broadcast
-        batch x components x latent tensors on the CPU (docs/decisions.md)."""
+        [z^2, z, 1] with [1 / v, -2 m / v, sum(m^2 / v)]: with 200 components a training step costs
+        about 13% more than with the standard normal, against 22% for broadcast batch x components x
+        latent tensors on the CPU (docs/decisions.md)."""
         z = z.float()
         means, logvars = self.means.float(), self.logvars.float()
         precision = torch.exp(-logvars)
