@@ -7,6 +7,7 @@ from aecli.data.base import DIGITS
 from aecli.errors import UsageError
 from aecli.models import MODELS, create_model
 from aecli.models.base import BernoulliNLL, bernoulli_nll
+from aecli.models.layers import SubpixelConvTranspose2d
 
 DIGIT_SPEC = DataSpec("digits", channels=1, image_size=28, class_names=DIGITS)
 
@@ -56,6 +57,25 @@ def test_bernoulli_nll_matches_torch_in_value_and_gradient():
     assert torch.allclose(ours.grad, theirs.grad, atol=1e-6)
     inputs = (logits[:2].double().requires_grad_(), target[:2].double().requires_grad_())
     assert torch.autograd.gradcheck(BernoulliNLL.apply, inputs)
+
+
+@pytest.mark.parametrize("channels", [(16, 1), (6, 3)])
+def test_subpixel_transposed_convolution_equals_torchs_in_value_and_gradient(channels):
+    torch.manual_seed(0)
+    reference = torch.nn.ConvTranspose2d(*channels, 4, stride=2, padding=1).double()
+    ours = SubpixelConvTranspose2d(*channels).double()
+    ours.load_state_dict(reference.state_dict())  # the same parameters: checkpoints load either way
+    x = torch.randn(3, channels[0], 7, 5, dtype=torch.float64, requires_grad=True)
+    expected, got = reference(x), ours(x)
+    assert got.shape == expected.shape == (3, channels[1], 14, 10)
+    assert torch.allclose(got, expected, atol=1e-12)
+    upstream = torch.randn_like(got)
+    grads = torch.autograd.grad(got, [x, ours.weight, ours.bias], upstream)
+    expected_grads = torch.autograd.grad(expected, [x, reference.weight, reference.bias], upstream)
+    for a, b in zip(grads, expected_grads, strict=True):
+        assert torch.allclose(a, b, atol=1e-12)
+    in_channels_last = x.detach().contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(ours(in_channels_last), expected, atol=1e-12)
 
 
 def test_cvae_decoder_depends_on_the_label():

@@ -37,6 +37,25 @@ def test_mixture_density_matches_torch_distributions():
     assert torch.allclose(prior.log_prob(z), reference.log_prob(z), atol=1e-5)
 
 
+def test_mixture_density_gradients_match_torch_distributions_and_bf16_autocast_is_ignored():
+    torch.manual_seed(0)
+    prior = mixture(torch.randn(6, 4).tolist(), (torch.randn(6, 4) * 0.5).tolist(), torch.randn(6).tolist())
+    z = (torch.randn(9, 4) * 2).requires_grad_()
+    reference = D.MixtureSameFamily(
+        D.Categorical(logits=prior.logits), D.Independent(D.Normal(prior.means, torch.exp(0.5 * prior.logvars)), 1)
+    )
+    weights = torch.arange(9.0)  # a different upstream gradient per sample
+    inputs = [z, prior.means, prior.logvars, prior.logits]
+    ours = torch.autograd.grad((prior.log_prob(z) * weights).sum(), inputs)
+    theirs = torch.autograd.grad((reference.log_prob(z) * weights).sum(), inputs)
+    for a, b in zip(ours, theirs, strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # bf16 products would be off by about 0.02
+        under_autocast = prior.log_prob(z)
+    assert under_autocast.dtype == torch.float32
+    assert torch.allclose(under_autocast, reference.log_prob(z), atol=1e-4)
+
+
 def test_one_standard_component_is_the_standard_normal_and_its_kl_estimate_is_unbiased():
     prior = mixture([[0.0, 0.0]], [[0.0, 0.0]], [0.0])
     z = torch.randn(100, 2)

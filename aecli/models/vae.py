@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from aecli.models.base import Autoencoder, ModelConfig, bernoulli_nll, flat_size, register_model, setting
+from aecli.models.layers import SubpixelConvTranspose2d
 from aecli.models.prior import make_prior
 
 STAGES = 2  # two 2x poolings: 28 -> 14 -> 7
@@ -44,7 +45,7 @@ def transposed_decoder(config: VAEConfig, num_classes: int) -> nn.Sequential:
         nn.Unflatten(1, (2 * w, side, side)),
         nn.ConvTranspose2d(2 * w + k, w, 4, stride=2, padding=1),  # + one label map per class
         nn.ReLU(),
-        nn.ConvTranspose2d(w + k, config.channels, 4, stride=2, padding=1),
+        SubpixelConvTranspose2d(w + k, config.channels),  # torch's own is slow to few channels on the CPU
     )
 
 
