@@ -369,7 +369,7 @@ def evaluate(
     if not ckpt.model.variational and len(data.train):
         from aecli.evaluation import pca_floor
 
-        metrics.update(pca_floor(data.train, data.test, ckpt.model.config.latent_dim))
+        metrics.update(pca_floor(data.train, data.test, ckpt.model.config.latent_dim, data.spec.mirrored))
     directions = ckpt.extras.get("attribute_directions")
     if attribute is not None or (directions is not None and data.test.attributes is not None):
         from aecli.attribute_edits import checkpoint_edit_metrics

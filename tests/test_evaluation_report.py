@@ -156,9 +156,25 @@ def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
     coefficients = rng.integers(0, 10, (300, 2))  # every image: base + c1 P1 + c2 P2, exact in uint8
     images = base + np.einsum("nk,kchw->nchw", coefficients, patterns)
     split = torch.from_numpy(images.astype(np.uint8))
-    exact = pca_floor(Split(split[:200]), Split(split[200:]), components=2)
+    exact = pca_floor(Split(split[:200]), Split(split[200:]), components=2, mirrored=False)
     assert exact["pca_mse"] < 1e-10 and exact["pca_ssim"] > 0.999
-    assert pca_floor(Split(split[:200]), Split(split[200:]), components=1)["pca_mse"] > 1e-5  # one is not enough
+    one = pca_floor(Split(split[:200]), Split(split[200:]), components=1, mirrored=False)
+    assert one["pca_mse"] > 1e-5  # one is not enough
+
+
+def test_pca_floor_of_mirrored_data_is_fitted_on_the_mirror_images_too():
+    from aecli.data import Split
+    from aecli.evaluation import pca_floor
+
+    rng = np.random.default_rng(0)
+    pattern = np.zeros((1, 1, 8, 8), dtype=np.int64)
+    pattern[..., 2:6, 1] = 10  # a bar left of centre: its mirror image lies right of it
+    coefficients = rng.integers(0, 10, (300, 1, 1, 1))
+    train = torch.from_numpy((50 + coefficients[:200] * pattern).astype(np.uint8))
+    test = torch.from_numpy((50 + coefficients[200:] * pattern).astype(np.uint8)).flip(3)  # faces turned the other way
+    mirrored = pca_floor(Split(train), Split(test), components=2, mirrored=True)
+    assert mirrored["pca_mse"] < 1e-10
+    assert pca_floor(Split(train), Split(test), components=2, mirrored=False)["pca_mse"] > 1e-3
 
 
 @pytest.fixture
