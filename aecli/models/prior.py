@@ -55,7 +55,8 @@ class GaussianMixture(nn.Module):
         latent tensors on the CPU (docs/decisions.md)."""
         # under bf16 autocast the matrix product would lose the digits that tell components apart
         device = z.device.type
-        with torch.autocast(device, enabled=False) if torch.is_autocast_enabled(device) else nullcontext():
+        autocast = torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device)
+        with torch.autocast(device, enabled=False) if autocast else nullcontext():
             return self._log_prob(z.float())
 
     def _log_prob(self, z: torch.Tensor) -> torch.Tensor:
