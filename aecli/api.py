@@ -223,14 +223,12 @@ def traverse(
     index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
     label = int(labels[index]) if labels is not None else None
     own_label = labels[index : index + 1] if labels is not None else None
-    # vae/cvae: the prior's mean and spread; ae: the Gaussian fitted to its training codes, the test codes' spread
-    prior_mean, scale = model.prior.moments() if model.variational else (None, spread)
-    if prior and prior_mean is not None:
-        base = prior_mean
-    elif prior:
-        base = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
-    else:
-        base = latent_codes(model, test.images[index : index + 1], own_label)[0]
+    if model.variational:  # the prior's mean, and its spread as the unit
+        prior_mean, scale = model.prior.moments()
+    else:  # the ae's "prior" is the Gaussian fitted to its training codes; the unit is the test codes' spread
+        prior_mean = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
+        scale = spread
+    base = prior_mean if prior else latent_codes(model, test.images[index : index + 1], own_label)[0]
     offsets = torch.linspace(-radius, radius, steps)
     rows = run(model, base, chosen, offsets, scale, label).numpy()
     info = {

@@ -110,9 +110,9 @@ def pca_floor(train: Split, test: Split, components: int, mirrored: bool, fit_im
     def flat(images: torch.Tensor) -> np.ndarray:
         return as_float(images).reshape(len(images), -1).numpy()
 
-    fitted = train.images[: fit_images // 2] if mirrored else train.images[:fit_images]
+    fitted = train.images[:fit_images]
     if mirrored:
-        fitted = torch.cat([fitted, fitted.flip(3)])
+        fitted = torch.cat([fitted[: fit_images // 2], fitted[: fit_images // 2].flip(3)])
     components = min(components, len(fitted), fitted[0].numel())
     pca = PCA(components, svd_solver="randomized", random_state=0).fit(flat(fitted))
 
