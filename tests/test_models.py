@@ -98,3 +98,30 @@ def test_create_model_defaults_and_errors():
         create_model("cvae", DataSpec("faces", channels=1, image_size=28))
     with pytest.raises(UsageError, match="image-size"):
         create_model("ae", DataSpec("faces", channels=1, image_size=40))
+
+
+def test_ae_latent_is_a_grid_of_codes_where_it_fits_and_old_checkpoints_keep_one_vector():
+    from aecli.models import model_from_config
+
+    faces = DataSpec("faces", channels=1, image_size=64)
+    grid = create_model("ae", faces)  # 128 codes = 8 per cell of the 4 x 4 grid
+    vector = create_model("ae", faces, grid_latent=0)
+    assert grid.config.latent_grid() == (8, 4) and vector.config.latent_grid() is None
+    # the 1x1 convolutions hold a fraction of the linear layers' weights
+    assert sum(p.numel() for p in grid.parameters()) < 0.6 * sum(p.numel() for p in vector.parameters())
+    x = torch.rand(3, 1, 64, 64)
+    grid.eval()
+    z = grid.encode(x)
+    assert z.shape == (3, 128)
+    # code k of cell (i, j) is channel k // 16 at (i, j): a change to one code moves the face near it
+    nudged = z.clone()
+    nudged[:, 0] += 5.0  # channel 0, top-left cell
+    change = (grid.decode(nudged) - grid.decode(z)).abs()[:, 0]
+    assert change[:, :16, :16].mean() > 10 * change[:, 48:, 48:].mean()
+    # 100 codes do not divide into 16 cells: one vector, as before
+    assert create_model("ae", faces, latent_dim=100).config.latent_grid() is None
+    # a checkpoint written before the grid existed has no such key and builds the vector form
+    stored = {"channels": 1, "image_size": 64, "latent_dim": 128, "width": 32}
+    old = model_from_config("ae", stored)
+    assert old.config.latent_grid() is None
+    assert old.state_dict().keys() == vector.state_dict().keys()

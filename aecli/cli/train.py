@@ -133,7 +133,8 @@ def train(
     """Train a model; a checkpoint is written after every epoch.
 
     Model options follow the usual ones: vae/cvae --width, --hidden, --prior-components (vae 200, a
-    learned mixture prior; 0: the standard normal), ae --width.
+    learned mixture prior; 0: the standard normal), ae --width, --grid-latent (1: a grid of codes over
+    the face where the latent divides into its cells; 0: one vector).
     """
     from aecli.cli.progress import training_progress
     from aecli.data import DataRecipe, check_recipe
