@@ -113,7 +113,7 @@ def test_ae_latent_is_a_grid_of_codes_where_it_fits_and_old_checkpoints_keep_one
     grid.eval()
     z = grid.encode(x)
     assert z.shape == (3, 128)
-    # code k of cell (i, j) is channel k // 16 at (i, j): a change to one code moves the face near it
+    # code k is channel k // 16 at cell ((k % 16) // 4, k % 4): a change to one code moves the face near it
     nudged = z.clone()
     nudged[:, 0] += 5.0  # channel 0, top-left cell
     change = (grid.decode(nudged) - grid.decode(z)).abs()[:, 0]
