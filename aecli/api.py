@@ -228,7 +228,7 @@ def traverse(
     else:  # the ae's "prior" is the Gaussian fitted to its training codes; the unit is the test codes' spread
         prior_mean = ckpt.extras["latent_mean"].float() if "latent_mean" in ckpt.extras else torch.zeros_like(codes[0])
         scale = spread
-    base = prior_mean if prior else latent_codes(model, test.images[index : index + 1], own_label)[0]
+    base = prior_mean if prior else latent_codes(model, test.images[index : index + 1], own_label, refine=True)[0]
     offsets = torch.linspace(-radius, radius, steps)
     rows = run(model, base, chosen, offsets, scale, label).numpy()
     info = {

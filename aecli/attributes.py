@@ -52,6 +52,6 @@ def apply_attribute(
     model: Autoencoder, images: torch.Tensor, direction: torch.Tensor, strengths: list[float]
 ) -> torch.Tensor:
     """N x K images: each image's code moved along `direction` by each strength."""
-    z = latent_codes(model, images)
+    z = latent_codes(model, images, refine=True)
     columns = [decode(model, z + s * direction) for s in strengths]
     return torch.stack(columns, dim=1)

@@ -15,14 +15,18 @@ def _device(model: Autoencoder) -> torch.device:
 
 
 @torch.inference_mode()
-def latent_codes(model: Autoencoder, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    """Latent codes (means, for variational models) of uint8 images, on the CPU."""
+def latent_codes(
+    model: Autoencoder, images: torch.Tensor, labels: torch.Tensor | None = None, refine: bool = False
+) -> torch.Tensor:
+    """Latent codes (means, for variational models) of uint8 images, on the CPU. With `refine`, codes
+    meant to redraw these very images: the model's refinement of the encoder's (the ae's), where it has one."""
     model.eval()
     device, codes = _device(model), []
     for start in range(0, len(images), BATCH):
         x = as_float(images[start : start + BATCH].to(device))
         y = labels[start : start + BATCH].to(device) if labels is not None else None
-        codes.append(model.encode(x, y).float().cpu())
+        z = model.encode(x, y)
+        codes.append((model.refine_codes(x, z, y) if refine else z).float().cpu())
     return torch.cat(codes) if codes else torch.empty(0, model.config.latent_dim)
 
 
@@ -37,8 +41,10 @@ def decode(model: Autoencoder, z: torch.Tensor, labels: torch.Tensor | None = No
     return torch.cat(out)
 
 
-def reconstruct(model: Autoencoder, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-    return decode(model, latent_codes(model, images, labels), labels)
+def reconstruct(
+    model: Autoencoder, images: torch.Tensor, labels: torch.Tensor | None = None, refine: bool = True
+) -> torch.Tensor:
+    return decode(model, latent_codes(model, images, labels, refine), labels)
 
 
 def generator(seed: int | None) -> torch.Generator:
@@ -86,7 +92,7 @@ def generate(
 
 def interpolate(model: Autoencoder, pair: torch.Tensor, labels: torch.Tensor | None, steps: int) -> torch.Tensor:
     """Decode a straight line between the latent codes of two images (labels too, for cvae)."""
-    z = latent_codes(model, pair, labels)
+    z = latent_codes(model, pair, labels, refine=True)
     t = torch.linspace(0, 1, steps).unsqueeze(1)
     path = (1 - t) * z[0] + t * z[1]
     if labels is None:

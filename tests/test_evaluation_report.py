@@ -63,6 +63,9 @@ def test_eval_ae_sets_psnr_and_ssim_beside_the_pca_floor(tmp_path):
     assert 0 < metrics["ssim"] <= 1 and 0 < metrics["pca_ssim"] <= 1
     assert 1 <= metrics["pca_components"] <= 128  # as many as the latent, at most the training images
     assert metrics["pca_psnr_db"] > 10 and "eigenfaces" in metrics["protocols"]["pca_psnr_db"]
+    # the reconstructions come from refined codes, never worse than the encoder's, and the JSON says so
+    assert metrics["refine_steps"] == 20 and "Adam steps" in metrics["protocols"]["refine_steps"]
+    assert metrics["psnr_db"] > metrics["encoder_psnr_db"] + 0.1 and metrics["mse"] < metrics["encoder_mse"]
 
 
 def test_eval_ae_measures_the_smile_edit(tmp_path):

@@ -108,7 +108,9 @@ def test_ae_latent_is_a_grid_of_codes_where_it_fits_and_old_checkpoints_keep_one
     vector = create_model("ae", faces, grid_latent=0)
     assert grid.config.latent_grid() == (8, 4) and vector.config.latent_grid() is None
     # the 1x1 convolutions hold a fraction of the linear layers' weights
-    assert sum(p.numel() for p in grid.parameters()) < 0.6 * sum(p.numel() for p in vector.parameters())
+    shallow = {"decoder_convs": 0}  # the same decoder stages either way; without their convolutions
+    grid_weights = sum(p.numel() for p in create_model("ae", faces, **shallow).parameters())
+    assert grid_weights < 0.6 * sum(p.numel() for p in create_model("ae", faces, grid_latent=0, **shallow).parameters())
     x = torch.rand(3, 1, 64, 64)
     grid.eval()
     z = grid.encode(x)
@@ -123,5 +125,45 @@ def test_ae_latent_is_a_grid_of_codes_where_it_fits_and_old_checkpoints_keep_one
     # a checkpoint written before the grid existed has no such key and builds the vector form
     stored = {"channels": 1, "image_size": 64, "latent_dim": 128, "width": 32}
     old = model_from_config("ae", stored)
-    assert old.config.latent_grid() is None
-    assert old.state_dict().keys() == vector.state_dict().keys()
+    assert old.config.latent_grid() is None and not old.config.decoder_convs
+    assert old.state_dict().keys() == create_model("ae", faces, grid_latent=0, decoder_convs=0).state_dict().keys()
+
+
+def lit_faces(n: int, g: torch.Generator) -> torch.Tensor:
+    """n uint8 32x32 'faces' of their own brightness, lit from the left or right: a decoder can learn them."""
+    level = 0.2 + 0.5 * torch.rand(n, 1, 1, 1, generator=g)
+    light = torch.linspace(-1, 1, 32).view(1, 1, 1, 32) * 0.3 * (2 * torch.rand(n, 1, 1, 1, generator=g) - 1)
+    return ((level + light).clamp(0, 1).expand(n, 1, 32, 32) * 255).round().to(torch.uint8)
+
+
+def test_ae_refined_codes_redraw_every_face_at_least_as_well_as_the_encoders():
+    from aecli.inference import latent_codes, reconstruct
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    model = create_model("ae", DataSpec("faces", channels=1, image_size=32))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(40):  # a briefly trained model: its decoder draws lit faces, its encoder only roughly
+        loss = model.loss(lit_faces(32, g).float() / 255).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval().zero_grad(set_to_none=True)
+    images = lit_faces(6, g)  # faces it did not train on
+    x = images.float() / 255
+
+    def errors(codes: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return (model.decode(codes) - x).square().flatten(1).mean(1)
+
+    encoded = latent_codes(model, images)  # under inference mode, as every command encodes
+    refined = latent_codes(model, images, refine=True)
+    assert (errors(refined) <= errors(encoded)).all()  # each face keeps its best code
+    assert errors(refined).mean() < 0.5 * errors(encoded).mean()
+    assert torch.equal(model.refine_codes(x, encoded, steps=0), encoded)
+    assert all(p.grad is None for p in model.parameters())  # the decoder is not trained by refining
+    with torch.no_grad():
+        assert torch.allclose(reconstruct(model, images), model.decode(refined))
+    vae = create_model("vae", DIGIT_SPEC).eval()  # models without refinement keep the encoder's codes
+    digits = (torch.rand(4, 1, 28, 28) * 255).to(torch.uint8)
+    assert torch.equal(latent_codes(vae, digits, refine=True), latent_codes(vae, digits))

@@ -134,7 +134,8 @@ def train(
 
     Model options follow the usual ones: vae/cvae --width, --hidden, --prior-components (vae 200, a
     learned mixture prior; 0: the standard normal), ae --width, --grid-latent (1: a grid of codes over
-    the face where the latent divides into its cells; 0: one vector).
+    the face where the latent divides into its cells; 0: one vector), --decoder-convs (1: a 3x3
+    convolution after each upsampling; 0: none).
     """
     from aecli.cli.progress import training_progress
     from aecli.data import DataRecipe, check_recipe

@@ -60,6 +60,7 @@ class Autoencoder(nn.Module, abc.ABC):
     size_multiple: ClassVar[int] = 1  # image sides it can take: multiples of this
     default_lr: ClassVar[float] = 3e-3
     default_batch_size: ClassVar[int] = 128
+    refine_steps: ClassVar[int] = 0  # steps refine_codes takes by default (0: the encoder's codes as they are)
     default_temperature: ClassVar[float] = 1.0  # scale of the random latents that sample and generate draw
     # what checkpoints written before a field existed hold: its value then (missing key) ...
     legacy_defaults: ClassVar[dict] = {}
@@ -88,6 +89,12 @@ class Autoencoder(nn.Module, abc.ABC):
 
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x, y), y)
+
+    def refine_codes(
+        self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None, steps: int | None = None
+    ) -> torch.Tensor:
+        """Codes that redraw x at least as well as `z`, the encoder's; a model that does not refine keeps them."""
+        return z
 
     @abc.abstractmethod
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
