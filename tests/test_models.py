@@ -161,6 +161,14 @@ def test_ae_refined_codes_redraw_every_face_at_least_as_well_as_the_encoders():
     assert (errors(refined) <= errors(encoded)).all()  # each face keeps its best code
     assert errors(refined).mean() < 0.5 * errors(encoded).mean()
     assert torch.equal(model.refine_codes(x, encoded, steps=0), encoded)
+    import aecli.models.ae as ae_module
+
+    together = model.refine_codes(x, encoded)
+    ae_module.REFINE_PIXELS = 2 * 32 * 32  # two faces at a time: each face's code is its own problem
+    try:
+        assert torch.allclose(model.refine_codes(x, encoded), together, atol=1e-4)
+    finally:
+        ae_module.REFINE_PIXELS = 2**18
     assert all(p.grad is None for p in model.parameters())  # the decoder is not trained by refining
     with torch.no_grad():
         assert torch.allclose(reconstruct(model, images), model.decode(refined))

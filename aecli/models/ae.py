@@ -11,6 +11,8 @@ from torch.nn import functional as F
 from aecli.models.base import Autoencoder, ModelConfig, flat_size, register_model, setting
 
 STAGES = 4  # 64 -> 32 -> 16 -> 8 -> 4
+# faces refined at once, by pixels: the decoder's saved activations stay near 100 MB (64x64: 64 faces)
+REFINE_PIXELS = 2**18
 REFINE_LR = 0.1  # Adam's rate on the codes while refining them (0.05: the same figure in 1.5x the steps)
 
 
@@ -87,22 +89,27 @@ class AE(Autoencoder):
         the best code seen, so it is never redrawn worse than from the encoder's. A network encoder
         misses unseen faces' best codes by far more than the decoder needs (docs/decisions.md)."""
         steps = self.refine_steps if steps is None else steps
-        if steps <= 0:
+        if steps <= 0 or not len(x):
             return z
+        chunk = max(1, REFINE_PIXELS // x[0, 0].numel())  # each code's steps depend on its own face alone
         with torch.inference_mode(False), torch.enable_grad():  # commands encode under inference mode
-            target = x.detach().clone().float()
-            code = z.detach().clone().float().requires_grad_(True)
-            best, best_error = code.detach().clone(), torch.full((len(x),), math.inf, device=x.device)
-            optimizer = torch.optim.Adam([code], lr=REFINE_LR)
-            for step in range(steps + 1):
-                error = (self.decode(code).float() - target).square().flatten(1).mean(1)
-                better = error.detach() < best_error
-                best[better], best_error[better] = code.detach()[better], error.detach()[better]
-                if step == steps:
-                    break
-                (code.grad,) = torch.autograd.grad(error.sum(), code)  # the decoder's weights get no gradient
-                optimizer.step()
-        return best.to(z.dtype)
+            parts = [self._refined(x[i : i + chunk], z[i : i + chunk], steps) for i in range(0, len(x), chunk)]
+        return torch.cat(parts).to(z.dtype)
+
+    def _refined(self, x: torch.Tensor, z: torch.Tensor, steps: int) -> torch.Tensor:
+        target = x.detach().clone().float()
+        code = z.detach().clone().float().requires_grad_(True)
+        best, best_error = code.detach().clone(), torch.full((len(x),), math.inf, device=x.device)
+        optimizer = torch.optim.Adam([code], lr=REFINE_LR)
+        for step in range(steps + 1):
+            error = (self.decode(code).float() - target).square().flatten(1).mean(1)
+            better = error.detach() < best_error
+            best[better], best_error[better] = code.detach()[better], error.detach()[better]
+            if step == steps:
+                break
+            (code.grad,) = torch.autograd.grad(error.sum(), code)  # the decoder's weights get no gradient
+            optimizer.step()
+        return best
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Mean squared error per image (over its pixels)."""
