@@ -107,6 +107,8 @@ def test_ae_latent_is_a_grid_of_codes_where_it_fits_and_old_checkpoints_keep_one
     grid = create_model("ae", faces)  # 128 codes = 8 per cell of the 4 x 4 grid
     vector = create_model("ae", faces, grid_latent=0)
     assert grid.config.latent_grid() == (8, 4) and vector.config.latent_grid() is None
+    # the decoder draws with a 3x3 convolution after each of its three inner upsamplings
+    assert sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) for m in grid.decoder) == 3
     # the 1x1 convolutions hold a fraction of the linear layers' weights
     shallow = {"decoder_convs": 0}  # the same decoder stages either way; without their convolutions
     grid_weights = sum(p.numel() for p in create_model("ae", faces, **shallow).parameters())
@@ -136,7 +138,7 @@ def lit_faces(n: int, g: torch.Generator) -> torch.Tensor:
     return ((level + light).clamp(0, 1).expand(n, 1, 32, 32) * 255).round().to(torch.uint8)
 
 
-def test_ae_refined_codes_redraw_every_face_at_least_as_well_as_the_encoders():
+def test_ae_refined_codes_redraw_every_face_at_least_as_well_as_the_encoders(monkeypatch):
     from aecli.inference import latent_codes, reconstruct
 
     torch.manual_seed(0)
@@ -161,14 +163,9 @@ def test_ae_refined_codes_redraw_every_face_at_least_as_well_as_the_encoders():
     assert (errors(refined) <= errors(encoded)).all()  # each face keeps its best code
     assert errors(refined).mean() < 0.5 * errors(encoded).mean()
     assert torch.equal(model.refine_codes(x, encoded, steps=0), encoded)
-    import aecli.models.ae as ae_module
-
     together = model.refine_codes(x, encoded)
-    ae_module.REFINE_PIXELS = 2 * 32 * 32  # two faces at a time: each face's code is its own problem
-    try:
-        assert torch.allclose(model.refine_codes(x, encoded), together, atol=1e-4)
-    finally:
-        ae_module.REFINE_PIXELS = 2**18
+    monkeypatch.setattr("aecli.models.ae.REFINE_PIXELS", 2 * 32 * 32)  # two faces at a time
+    assert torch.allclose(model.refine_codes(x, encoded), together, atol=1e-4)  # each code its own problem
     assert all(p.grad is None for p in model.parameters())  # the decoder is not trained by refining
     with torch.no_grad():
         assert torch.allclose(reconstruct(model, images), model.decode(refined))
