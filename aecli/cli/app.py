@@ -177,4 +177,10 @@ def extra_inputs(ctx: typer.Context, inputs: list[Path] | None) -> list[Path] | 
 
 
 def main() -> None:
-    app(prog_name="aecli")
+    try:
+        app(prog_name="aecli")
+    except SystemExit as exc:
+        distributed = sys.modules.get("aecli.distributed")  # imported only by commands that may join a job
+        if distributed and distributed.joined:
+            distributed.exit_worker(exc.code)
+        raise
