@@ -102,3 +102,29 @@ def test_a_dead_peer_is_reported_in_one_line_without_gloos_source_location():
     )
     assert str(error).startswith("another training process of this torchrun job stopped (Read error 127.0.0.1")
     assert "\n" not in str(error) and "--resume" in str(error) and error.from_any_rank
+
+
+def test_a_torchrun_worker_ends_without_the_interpreters_shutdown(monkeypatch):
+    """A worker that joined a job leaves through os._exit with the command's exit code (gloo's threads,
+    kept alive by DDP, could otherwise abort it while Python finalizes); a plain run exits as usual."""
+    from aecli import distributed
+    from aecli.cli.app import main
+
+    class Exited(Exception):
+        pass
+
+    codes = []
+
+    def fake_exit(code):
+        codes.append(code)
+        raise Exited
+
+    monkeypatch.setattr(distributed.os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "argv", ["aecli", "sample", "nomodel"])
+    with pytest.raises(SystemExit) as plain:
+        main()
+    assert plain.value.code == 2 and codes == []
+    monkeypatch.setattr(distributed, "joined", True)
+    with pytest.raises(Exited):
+        main()
+    assert codes == [2]
