@@ -121,8 +121,15 @@ class LossModule(nn.Module):
 
 
 def data_parallel(model: nn.Module, device: torch.device) -> nn.Module:
+    import warnings
+
     from torch.nn.parallel import DistributedDataParallel
 
+    # A weight with a size-1 dimension (the last transposed convolution's 16 x 1 x 4 x 4) has both
+    # layouts' strides; its gradient arrives in the other one, and DDP copies 256 numbers into its
+    # bucket instead of viewing them. Giving the weight those strides would turn the first
+    # convolution's output (and its pooling) to the slower layout, so only the warning goes.
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(LossModule(model), device_ids=ids)
 
