@@ -41,8 +41,15 @@ def test_split_by_a_table_column_keeps_each_value_on_one_side(tmp_path):
     train_owners = set(data.train.attributes[:, 2].tolist())
     test_owners = set(data.test.attributes[:, 2].tolist())
     assert train_owners and test_owners and train_owners.isdisjoint(test_owners)
-    with pytest.raises(UsageError, match="no such text column"):
+    with pytest.raises(UsageError, match="no such text column .*owner.*; --split-by class splits by its 3 subfolders"):
         folder(tmp_path / "shapes", split_by="colour")
+    for table in (tmp_path / "shapes").glob("*.csv"):
+        table.unlink()
+    with pytest.raises(UsageError, match="no attribute table .*; --split-by class splits by its 3 subfolders"):
+        folder(tmp_path / "shapes", split_by="owner")
+    odd_images(tmp_path / "odd")  # five images, no subfolders
+    with pytest.raises(UsageError, match="--split-by class: the images are not in two or more subfolders"):
+        folder(tmp_path / "odd", split_by="class")
 
 
 def test_odd_formats_are_converted_sensibly(tmp_path):

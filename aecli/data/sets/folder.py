@@ -39,15 +39,24 @@ def choose_test(
         if recipe.split_by == "class" and classes is not None:
             return test_mask(files, groups=[str(c) for c in classes]), "by class"
         if table is None or recipe.split_by not in table.columns:
-            found = ", ".join(table.columns) if table is not None and table.columns else "none"
-            raise UsageError(
-                f"--split-by {recipe.split_by}: no such text column in the attribute table (text columns: {found})"
-            )
+            raise UsageError(_no_split_column(recipe.split_by, classes, table))
         groups = [v if v is not None else f"?{f}" for v, f in zip(table.columns[recipe.split_by], files, strict=True)]
         return test_mask(files, groups=groups), f"by {recipe.split_by}"
     return test_mask(
         files, classes=classes
     ), "a fifth of each class" if classes is not None else "a fifth, by file name"
+
+
+def _no_split_column(name: str, classes: list[int] | None, table: Table | None) -> str:
+    if table is None:
+        problem = "this folder has no attribute table (a .csv or .tsv beside the images, with a file-name column)"
+    else:
+        problem = f"no such text column in the attribute table (text columns: {', '.join(table.columns) or 'none'})"
+    if classes is not None:
+        return f"--split-by {name}: {problem}; --split-by class splits by its {len(set(classes))} subfolders"
+    if name == "class":
+        return f"--split-by class: the images are not in two or more subfolders, and {problem}"
+    return f"--split-by {name}: {problem}"
 
 
 @adapter(
