@@ -1,14 +1,16 @@
 """A user's photo on a face model is framed around the face found in it, like the training faces."""
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 from skimage.data import astronaut
 
 from aecli.data import DataRecipe, DataSpec
-from aecli.data.faces import detect_face, face_frame
+from aecli.data.faces import DETECT_MARGIN, detect_face, face_frame, frame_for
 from aecli.data.images import read_image
 from aecli.data.inputs import read_inputs
+from aecli.errors import AecliError
 
 SPEC = DataSpec("lfw", channels=1, image_size=32, faces=True)
 RECIPE = DataRecipe("lfw", image_size=32, crop=1.0)
@@ -58,3 +60,34 @@ def test_the_training_frame_is_learnt_from_training_faces():
     frame = face_frame(torch.from_numpy(np.stack(crops)), count=8)
     assert frame is not None and 0.55 < frame[0] < 0.85 and abs(frame[1]) < 0.2 and abs(frame[2]) < 0.2
     assert face_frame(torch.zeros(8, 1, 64, 64, dtype=torch.uint8), count=8) is None
+
+
+def _astronaut_face_crop(fill: float) -> np.ndarray:
+    """A square around her face, the face `fill` of its side (over 1: cut at the edges)."""
+    grey = astronaut().mean(2).astype(np.uint8)
+    cx, cy, side = detect_face(grey)
+    half = round(side / fill / 2)
+    return grey[round(cy) - half : round(cy) + half, round(cx) - half : round(cx) + half]
+
+
+def test_a_face_that_fills_the_photo_is_still_found():
+    tight = _astronaut_face_crop(1.1)
+    assert detect_face(tight, margin=0) is None  # the cascade's window needs room around a face
+    cx, cy, side = detect_face(tight)
+    height, width = tight.shape
+    assert 0.7 * width < side < 1.2 * width
+    assert abs(cx - width / 2) < 0.15 * width and abs(cy - height / 2) < 0.2 * height
+
+
+def test_frames_carry_the_detectors_margin_and_older_frames_are_matched_without_one():
+    crops = [np.asarray(Image.fromarray(_astronaut_face_crop(f)).resize((64, 64)))[None] for f in (0.7, 0.75, 0.8) * 3]
+    frame = face_frame(torch.from_numpy(np.stack(crops)), count=9)
+    assert frame.shape == (4,) and frame[3] == DETECT_MARGIN
+    grey = _astronaut_face_crop(0.6)
+    cx, cy, side = detect_face(grey, margin=0)
+    assert detect_face(grey) != (cx, cy, side)  # the margin changes what is found here
+    old = frame_for(grey, torch.tensor([0.7, 0.0, 0.0]))  # a frame saved before the margin
+    assert old == pytest.approx((cx, cy, side / 0.7), rel=1e-6)
+    for bad in ([0.7, 0.0], [0.0, 0.0, 0.0], [float("nan"), 0.0, 0.0, 0.15]):
+        with pytest.raises(AecliError, match="face frame is malformed"):
+            frame_for(grey, torch.tensor(bad))
