@@ -74,6 +74,8 @@ def exit_worker(code: int | str | None) -> None:
     ("terminate called without an active exception"; 4 of 70 two-process jobs here, none of 60 since),
     and torchrun then fails the job.
     """
+    if isinstance(code, str):  # sys.exit("message"): Python would have printed it
+        print(code, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
