@@ -16,6 +16,15 @@ SPEC = DataSpec("lfw", channels=1, image_size=32, faces=True)
 RECIPE = DataRecipe("lfw", image_size=32, crop=1.0)
 
 
+def _astronaut_face_crop(fill: float, colour: bool = False) -> np.ndarray:
+    """A square around her face, the face `fill` of its side (over 1: cut at the edges); grey unless `colour`."""
+    grey = astronaut().mean(2).astype(np.uint8)
+    cx, cy, side = detect_face(grey)
+    half = round(side / fill / 2)
+    photo = astronaut() if colour else grey
+    return photo[round(cy) - half : round(cy) + half, round(cx) - half : round(cx) + half]
+
+
 def test_the_bundled_cascade_finds_the_astronauts_face():
     cx, cy, side = detect_face(astronaut().mean(2).astype(np.uint8))
     assert 180 < cx < 260 and 80 < cy < 160 and 70 < side < 150  # her face, not the flag or the suit
@@ -32,11 +41,8 @@ def test_a_wide_photo_is_cropped_around_its_face(tmp_path):
 
 
 def test_a_photo_framed_like_the_training_faces_is_read_exactly_as_they_were(tmp_path):
-    cx, cy, side = detect_face(astronaut().mean(2).astype(np.uint8))
-    half = round(side / 0.7 / 2)
-    crop = astronaut()[round(cy) - half : round(cy) + half, round(cx) - half : round(cx) + half]
     photo = tmp_path / "framed.png"
-    Image.fromarray(crop).save(photo)
+    Image.fromarray(_astronaut_face_crop(0.7, colour=True)).save(photo)
     pixels = read_inputs([photo], SPEC, RECIPE, face_frame=torch.tensor([0.7, 0.0, 0.0]))
     assert torch.equal(pixels[0], torch.from_numpy(read_image(photo, 32, 1.0, grey=True)))
 
@@ -52,22 +58,12 @@ def test_no_face_falls_back_to_the_centre_crop_and_says_so(tmp_path):
 
 def test_the_training_frame_is_learnt_from_training_faces():
     crops = []
-    cx, cy, side = detect_face(astronaut().mean(2).astype(np.uint8))
-    for margin in (0.65, 0.7, 0.75, 0.7, 0.7, 0.68, 0.72, 0.7):
-        half = round(side / margin / 2)
-        crop = astronaut()[round(cy) - half : round(cy) + half, round(cx) - half : round(cx) + half]
+    for fill in (0.65, 0.7, 0.75, 0.7, 0.7, 0.68, 0.72, 0.7):
+        crop = _astronaut_face_crop(fill, colour=True)
         crops.append(np.asarray(Image.fromarray(crop).resize((64, 64))).transpose(2, 0, 1))
     frame = face_frame(torch.from_numpy(np.stack(crops)), count=8)
     assert frame is not None and 0.55 < frame[0] < 0.85 and abs(frame[1]) < 0.2 and abs(frame[2]) < 0.2
     assert face_frame(torch.zeros(8, 1, 64, 64, dtype=torch.uint8), count=8) is None
-
-
-def _astronaut_face_crop(fill: float) -> np.ndarray:
-    """A square around her face, the face `fill` of its side (over 1: cut at the edges)."""
-    grey = astronaut().mean(2).astype(np.uint8)
-    cx, cy, side = detect_face(grey)
-    half = round(side / fill / 2)
-    return grey[round(cy) - half : round(cy) + half, round(cx) - half : round(cx) + half]
 
 
 def test_a_face_that_fills_the_photo_is_still_found():
