@@ -6,7 +6,7 @@ and backward, counted by torch) and the operators a training step dispatches (fo
 Adam), each of which is at least one kernel launch on a GPU. A step then takes at least
 launches x launch cost, and at least its FLOPs / the GPU's sustained rate; images/s follow.
 
-Run: python benchmarks/gpu_estimate.py [--batch-size 64]
+Run: python benchmarks/gpu_estimate.py [--batch-size N]  (default: the vae's own, 96)
 """
 
 import argparse
@@ -34,11 +34,11 @@ class CountOps(TorchDispatchMode):
 def main() -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
-    from aecli.models import create_model
+    from aecli.models import MODELS, create_model
     from aecli.training import adam
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=MODELS.get("vae").default_batch_size)
     args = parser.parse_args()
     model = create_model("vae")
     optimizer = adam(model, 1e-3)

@@ -104,7 +104,7 @@ def test_small_datasets_get_smaller_batches():
     from aecli.training import default_batch_size
 
     vae = MODELS.get("vae")
-    assert default_batch_size(vae, 60_000) == 64  # MNIST: the model's own
+    assert default_batch_size(vae, 60_000) == 96  # MNIST: the model's own
     assert default_batch_size(vae, 1_437) == 20  # scikit-learn's digits: 72 steps per epoch
     assert default_batch_size(vae, 100) == 16
 

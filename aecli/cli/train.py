@@ -80,10 +80,10 @@ def train(
         int, typer.Option(min=1, max=100_000, help="Total epochs (with --resume: including those done).")
     ] = 20,
     batch_size: Annotated[
-        int | None, typer.Option(min=1, max=65_536, help="Images per step (vae/cvae 64, ae 32).")
+        int | None, typer.Option(min=1, max=65_536, help="Images per step (vae 96, cvae 64, ae 32).")
     ] = None,
     lr: Annotated[
-        float | None, typer.Option(min=1e-8, max=10.0, help="Adam learning rate (vae/cvae 3e-3, ae 1e-3).")
+        float | None, typer.Option(min=1e-8, max=10.0, help="Adam learning rate (vae 4e-3, cvae 3e-3, ae 3e-3).")
     ] = None,
     latent_dim: Annotated[
         int | None, typer.Option(min=1, max=4096, help="Latent size (vae 20, cvae 8, ae 128).")
