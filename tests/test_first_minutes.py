@@ -107,6 +107,9 @@ def test_small_datasets_get_smaller_batches():
     assert default_batch_size(vae, 60_000) == 96  # MNIST: the model's own
     assert default_batch_size(vae, 1_437) == 20  # scikit-learn's digits: 72 steps per epoch
     assert default_batch_size(vae, 100) == 16
+    cvae = MODELS.get("cvae")  # keeps the batch and rate its bundled model was trained with
+    assert (default_batch_size(cvae, 60_000), cvae.default_lr) == (64, 3e-3)
+    assert vae.default_lr == 4e-3
 
 
 @pytest.mark.slow  # both examples end to end, with the judge
