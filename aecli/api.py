@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aecli.checkpoint import Checkpoint, find_checkpoint, load_checkpoint
+from aecli.store.checkpoints import Checkpoint, find_checkpoint, load_checkpoint
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
 from aecli.data.inputs import expand_inputs, read_inputs
 from aecli.data.pixels import as_float
@@ -20,8 +20,8 @@ from aecli.device import resolve_device
 from aecli.errors import AecliError, UsageError
 from aecli.models import MODELS
 from aecli.registry import did_you_mean
-from aecli.training import TrainResult, TrainSettings
-from aecli.training import train as _train
+from aecli.train.loop import TrainResult, TrainSettings
+from aecli.train.loop import train as _train
 
 __all__ = [
     "DataRecipe",
@@ -254,7 +254,7 @@ def smile(
     reporter: Reporter | None = None,
 ) -> Images:
     """Faces moved along an attribute direction: N x K (one column per strength from 0 to `strength`)."""
-    from aecli.attributes import apply_attribute, find_attribute
+    from aecli.inference.attributes import apply_attribute, find_attribute
 
     if ckpt.model.name != "ae":
         raise UsageError(f"smile needs an ae model (trained on faces with attributes), not {ckpt.model.name}")
@@ -293,8 +293,8 @@ class Embedding:
 
 def embed(ckpt: Checkpoint, data: Dataset, n: int = 5000, attribute: str = "Smiling") -> Embedding:
     """Latent codes of the first n test images, with their classes (or an attribute) and a cluster score."""
-    from aecli.attributes import find_attribute
-    from aecli.evaluation import cluster_scores, embeddings
+    from aecli.inference.attributes import find_attribute
+    from aecli.evaluate.likelihood import cluster_scores, embeddings
 
     test = data.test
     count = min(n, len(test))
@@ -325,7 +325,7 @@ def compare(
     reporter=None,
 ):
     """t-SNE of several models' test latents (all trained on the same data): (embeddings, 2-D points, data)."""
-    from aecli.evaluation import tsne_2d
+    from aecli.evaluate.likelihood import tsne_2d
 
     # a named set is the same data wherever it was read from; a folder is its path
     recipes = {
@@ -352,8 +352,8 @@ def evaluate(
 ) -> dict:
     """Test metrics, each with the protocol it follows (`protocols`); for a labelled dataset also how
     good generated images are (classifier FID, and GAN-test and CAS for conditional models)."""
-    from aecli.evaluation import evaluate as run
-    from aecli.evaluation import protocols
+    from aecli.evaluate.likelihood import evaluate as run
+    from aecli.evaluate.likelihood import protocols
 
     reporter = reporter or Reporter()
     data = test_data(ckpt, data_dir, reporter)
@@ -365,16 +365,16 @@ def evaluate(
     k = k or (5000 if binarized else 20)  # 5000: the IWAE paper's protocol; 20 keeps a grey-level eval quick
     metrics.update(run(ckpt.model, data.test, binarized=binarized, k=k, progress=reporter.progress))
     if not ckpt.model.variational and len(data.train):
-        from aecli.evaluation import pca_floor
+        from aecli.evaluate.likelihood import pca_floor
 
         metrics.update(pca_floor(data.train, data.test, ckpt.model.config.latent_dim, data.spec.mirrored))
     directions = ckpt.extras.get("attribute_directions")
     if attribute is not None or (directions is not None and data.test.attributes is not None):
-        from aecli.attribute_edits import checkpoint_edit_metrics
+        from aecli.evaluate.attribute_edits import checkpoint_edit_metrics
 
         metrics.update(checkpoint_edit_metrics(ckpt, data, attribute))
     if samples and ckpt.model.variational and data.test.labels is not None:
-        from aecli.sample_quality import sample_metrics
+        from aecli.evaluate.sample_quality import sample_metrics
 
         metrics.update(sample_metrics(ckpt.model, data, reporter))
     metrics["protocols"] = protocols(metrics)

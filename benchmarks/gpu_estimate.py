@@ -35,7 +35,7 @@ def main() -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
     from aecli.models import MODELS, create_model
-    from aecli.training import adam
+    from aecli.train.loop import adam
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch-size", type=int, default=MODELS.get("vae").default_batch_size)

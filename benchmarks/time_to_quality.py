@@ -38,7 +38,7 @@ def cpu_model() -> str:
 
 def aecli_run(folder: Path, epochs: int, out: Path, options: dict, log) -> dict:
     from aecli.data import DataRecipe
-    from aecli.training import TrainSettings, train
+    from aecli.train.loop import TrainSettings, train
 
     settings = TrainSettings(
         model="vae", data=DataRecipe("mnist", data_dir=str(folder)), epochs=epochs, seed=0, model_options=options

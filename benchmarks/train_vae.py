@@ -23,7 +23,7 @@ from torch import nn
 
 def aecli_run(folder: Path | None, epochs: int, out: Path, precision: str) -> dict:
     from aecli.data import DataRecipe
-    from aecli.training import TrainSettings, train
+    from aecli.train.loop import TrainSettings, train
 
     recipe = DataRecipe("mnist", data_dir=str(folder)) if folder else DataRecipe("digits")
     settings = TrainSettings(model="vae", data=recipe, epochs=epochs, seed=0, precision=precision)

@@ -13,11 +13,11 @@ from common import Timer, mnist_folder, table
 
 
 def latent_vectors(n: int) -> np.ndarray:
-    from aecli.checkpoint import find_checkpoint, load_checkpoint
+    from aecli.store.checkpoints import find_checkpoint, load_checkpoint
     from aecli.data import load_dataset
     from aecli.errors import AecliError
-    from aecli.evaluation import embeddings
-    from aecli.training import TrainSettings, train
+    from aecli.evaluate.likelihood import embeddings
+    from aecli.train.loop import TrainSettings, train
 
     folder = mnist_folder()
     data = load_dataset("mnist", folder) if folder else load_dataset("digits")
@@ -33,7 +33,7 @@ def latent_vectors(n: int) -> np.ndarray:
 def main() -> None:
     from sklearn.manifold import TSNE, trustworthiness
 
-    from aecli.evaluation import tsne_2d
+    from aecli.evaluate.likelihood import tsne_2d
 
     codes = latent_vectors(10_000).astype(np.float64)
     print(f"# {len(codes)} latent vectors of size {codes.shape[1]}")

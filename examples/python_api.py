@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from aecli import api
-from aecli.outputs import plot_embeddings, save_images
+from aecli.store.outputs import plot_embeddings, save_images
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from aecli.classifier import BUNDLED_JUDGE, accuracy, save_judge, train_classifier
+from aecli.evaluate.judge import BUNDLED_JUDGE, accuracy, save_judge, train_classifier
 from aecli.data import load_dataset
 
 

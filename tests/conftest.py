@@ -25,7 +25,7 @@ def isolated_home(tmp_path, monkeypatch):
 def trained(tmp_path_factory):
     """A 1-epoch vae and cvae on digits, trained once for the whole session."""
     from aecli.data import DataRecipe
-    from aecli.training import TrainSettings, train
+    from aecli.train.loop import TrainSettings, train
 
     root = tmp_path_factory.mktemp("trained")
     paths = {}
@@ -40,7 +40,7 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="session")
 def digits_judge_file(session_home):
     """The judge classifier for scikit-learn's digits, trained once for the whole session."""
-    from aecli.classifier import load_judge
+    from aecli.evaluate.judge import load_judge
     from aecli.data import load_dataset
     from aecli.paths import data_cache
 

@@ -19,7 +19,7 @@ def install_run(model: str, run_dir: Path) -> Path:
     """A copy of a trained run inside the test's model home, made the model's newest."""
     import shutil
 
-    from aecli.runs import runs_dir, set_latest_run
+    from aecli.store.runs import runs_dir, set_latest_run
 
     target = runs_dir(model) / Path(run_dir).name
     shutil.copytree(run_dir, target)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from helpers import Evil
 
-from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
+from aecli.store.checkpoints import load_checkpoint, load_trainer_state, save_checkpoint
 from aecli.data import DataRecipe, DataSpec
 from aecli.data.base import DIGITS
 from aecli.errors import AecliError

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from aecli.distributed import SINGLE, Group, shard
+from aecli.train.distributed import SINGLE, Group, shard
 
 pytestmark = pytest.mark.slow  # starts torchrun jobs
 
@@ -96,7 +96,7 @@ def test_killing_one_rank_fails_the_job_with_one_clear_line(tmp_path):
 
 
 def test_a_dead_peer_is_reported_in_one_line_without_gloos_source_location():
-    from aecli.distributed import lost_peer
+    from aecli.train.distributed import lost_peer
 
     error = lost_peer(
         RuntimeError("[/src/gloo/transport/tcp/pair.cc:545] Read error 127.0.0.1: Connection reset by peer\nmore")
@@ -108,7 +108,7 @@ def test_a_dead_peer_is_reported_in_one_line_without_gloos_source_location():
 def test_a_torchrun_worker_ends_without_the_interpreters_shutdown(monkeypatch):
     """A worker that joined a job leaves through os._exit with the command's exit code (gloo's threads,
     kept alive by DDP, could otherwise abort it while Python finalizes); a plain run exits as usual."""
-    from aecli import distributed
+    from aecli.train import distributed
     from aecli.cli.app import main
 
     class Exited(Exception):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import invoke
 
-from aecli.sample_quality import frechet_distance
+from aecli.evaluate.sample_quality import frechet_distance
 
 
 def test_frechet_distance_is_zero_for_equal_statistics_and_grows_with_the_gap():
@@ -52,7 +52,7 @@ def test_the_default_k_is_the_papers_5000_when_binarized(trained, monkeypatch):
 
 def test_eval_ae_sets_psnr_and_ssim_beside_the_pca_floor(tmp_path):
     from aecli.data import DataRecipe
-    from aecli.training import TrainSettings, train
+    from aecli.train.loop import TrainSettings, train
 
     run = train(
         TrainSettings(model="ae", data=DataRecipe("lfw-mini"), epochs=2, seed=0), device="cpu", out=tmp_path / "ae"
@@ -72,7 +72,7 @@ def test_eval_ae_measures_the_smile_edit(tmp_path):
     from lfw_fixtures import make_lfw_tree
 
     from aecli.data import DataRecipe
-    from aecli.training import TrainSettings, train
+    from aecli.train.loop import TrainSettings, train
 
     tree = make_lfw_tree(tmp_path / "lfw")
     recipe = DataRecipe("lfw", data_dir=str(tree), image_size=16, crop=1.0)
@@ -141,7 +141,7 @@ def test_the_bundled_test_split_is_mnists_own():
 
 
 def test_the_pixel_judge_scores_stored_and_decoded_images_alike():
-    from aecli.attribute_edits import _pixels
+    from aecli.evaluate.attribute_edits import _pixels
     from aecli.data.pixels import as_float
 
     stored = torch.randint(0, 256, (3, 1, 8, 8), dtype=torch.uint8)
@@ -151,7 +151,7 @@ def test_the_pixel_judge_scores_stored_and_decoded_images_alike():
 
 def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
     from aecli.data import Split
-    from aecli.evaluation import pca_floor
+    from aecli.evaluate.likelihood import pca_floor
 
     rng = np.random.default_rng(0)
     base = rng.integers(60, 100, (1, 1, 8, 8))
@@ -167,7 +167,7 @@ def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
 
 def test_pca_floor_of_mirrored_data_is_fitted_on_the_mirror_images_too():
     from aecli.data import Split
-    from aecli.evaluation import pca_floor
+    from aecli.evaluate.likelihood import pca_floor
 
     rng = np.random.default_rng(0)
     pattern = np.zeros((1, 1, 8, 8), dtype=np.int64)
@@ -182,7 +182,7 @@ def test_pca_floor_of_mirrored_data_is_fitted_on_the_mirror_images_too():
 
 @pytest.fixture
 def judged_digits(digits_judge):
-    from aecli.classifier import load_judge
+    from aecli.evaluate.judge import load_judge
     from aecli.data import load_dataset
 
     data = load_dataset("digits")
@@ -190,8 +190,8 @@ def judged_digits(digits_judge):
 
 
 def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(judged_digits):
-    from aecli.classifier import feature_statistics, features
-    from aecli.sample_quality import frechet_distance
+    from aecli.evaluate.judge import feature_statistics, features
+    from aecli.evaluate.sample_quality import frechet_distance
 
     data, judge = judged_digits
     real = data.test.images.float() / 255
@@ -204,8 +204,8 @@ def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(judged
 
 
 def test_cas_on_real_training_images_equals_the_judges_reference(judged_digits):
-    from aecli.classifier import CAS_IMAGES
-    from aecli.sample_quality import classification_accuracy_score
+    from aecli.evaluate.judge import CAS_IMAGES
+    from aecli.evaluate.sample_quality import classification_accuracy_score
 
     data, judge = judged_digits
     chosen = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(0))[:CAS_IMAGES]
@@ -217,7 +217,7 @@ def test_cas_on_real_training_images_equals_the_judges_reference(judged_digits):
 def test_reconstruction_scores_are_perfect_for_a_perfect_copy_and_drop_with_noise():
     from aecli.data import Split
     from aecli.data.pixels import as_float
-    from aecli.evaluation import reconstruction_scores
+    from aecli.evaluate.likelihood import reconstruction_scores
 
     images = torch.randint(0, 256, (20, 3, 16, 16), dtype=torch.uint8)
     perfect = reconstruction_scores(Split(images), lambda batch, part: as_float(batch))

@@ -66,7 +66,7 @@ def test_runs_lists_trained_runs_and_marks_the_default(trained, isolated_home):
 
 
 def test_close_attribute_names_are_suggested():
-    from aecli.attributes import find_attribute
+    from aecli.inference.attributes import find_attribute
     from aecli.data import DataSpec
     from aecli.errors import UsageError
 
@@ -76,7 +76,7 @@ def test_close_attribute_names_are_suggested():
 
 
 def test_reconstruction_rows_are_labelled_and_grids_are_not_ragged(trained, tmp_path):
-    from aecli.outputs import grid_columns
+    from aecli.store.outputs import grid_columns
 
     assert grid_columns(64) == 8 and grid_columns(12) in (3, 4, 6) and 12 % grid_columns(12) == 0
     result = invoke("reconstruct", "vae", "--checkpoint", trained["vae"], "-n", "8", "-o", tmp_path / "r.png")
@@ -101,7 +101,7 @@ def test_the_quick_start_draws_digits_a_judge_recognises(tmp_path):
 
 def test_small_datasets_get_smaller_batches():
     from aecli.models import MODELS
-    from aecli.training import default_batch_size
+    from aecli.train.loop import default_batch_size
 
     vae = MODELS.get("vae")
     assert default_batch_size(vae, 60_000) == 96  # MNIST: the model's own
@@ -156,7 +156,7 @@ def test_a_training_beside_another_takes_its_share_of_the_threads(isolated_home)
 
     import torch
 
-    from aecli.cores import CoreShare
+    from aecli.train.cores import CoreShare
     from aecli.paths import data_cache
 
     running = data_cache() / "running"

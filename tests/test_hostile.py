@@ -21,7 +21,7 @@ import torch
 from helpers import install_run, invoke, make_mnist, write_idx
 from PIL import Image
 
-from aecli.checkpoint import load_checkpoint
+from aecli.store.checkpoints import load_checkpoint
 from aecli.errors import AecliError
 
 
@@ -185,7 +185,7 @@ def test_out_must_be_new_empty_or_a_run(tmp_path):
 
 
 def test_two_trainings_on_one_folder_do_not_both_run(tmp_path):
-    from aecli.run_folder import RunFolder
+    from aecli.train.run_folder import RunFolder
 
     holder = RunFolder.create("vae", tmp_path / "run")
     try:
@@ -196,7 +196,7 @@ def test_two_trainings_on_one_folder_do_not_both_run(tmp_path):
 
 
 def test_resume_never_falls_back_to_an_older_run(trained, isolated_home):
-    from aecli.runs import new_run_dir, set_latest_run
+    from aecli.store.runs import new_run_dir, set_latest_run
 
     install_run("vae", trained["vae"])
     empty = new_run_dir("vae")  # a newer run killed before its first epoch
@@ -232,7 +232,7 @@ def test_a_missing_run_pointer_still_finds_the_complete_epoch(trained, tmp_path)
 def test_interrupted_before_the_first_epoch_leaves_nothing_and_says_so(isolated_home):
     from aecli.data import DataRecipe
     from aecli.errors import TrainingInterrupted
-    from aecli.training import TrainSettings, train
+    from aecli.train.loop import TrainSettings, train
 
     def stop_now(progress):
         os.kill(os.getpid(), signal.SIGINT)
@@ -299,7 +299,7 @@ def test_non_finite_and_duplicated_weights_are_refused(trained, tmp_path):
 def test_the_resume_command_is_quoted_for_the_shell(tmp_path):
     import shlex
 
-    from aecli.training import TrainSettings, resume_command
+    from aecli.train.loop import TrainSettings, resume_command
 
     folder = tmp_path / "it's here"
     words = shlex.split(resume_command(TrainSettings(epochs=3), folder))
@@ -350,8 +350,8 @@ def _age(path, seconds):
 def test_an_abandoned_first_save_is_swept_at_the_next_start(isolated_home):
     import fcntl
 
-    from aecli.run_folder import RunFolder
-    from aecli.runs import runs_dir
+    from aecli.train.run_folder import RunFolder
+    from aecli.store.runs import runs_dir
 
     base = runs_dir("vae")
     abandoned, in_use, users = base / "20260101-000000", base / "20260101-000001", base / "20260101-000002"

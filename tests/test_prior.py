@@ -6,10 +6,10 @@ import math
 import torch
 from torch import distributions as D
 
-from aecli.checkpoint import load_checkpoint, save_checkpoint
+from aecli.store.checkpoints import load_checkpoint, save_checkpoint
 from aecli.data import DataRecipe, DataSpec
 from aecli.data.base import DIGITS
-from aecli.evaluation import iwae_nll
+from aecli.evaluate.likelihood import iwae_nll
 from aecli.inference import generator
 from aecli.models import create_model
 from aecli.models.prior import GaussianMixture, StandardNormal

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from aecli.checkpoint import load_checkpoint
+from aecli.store.checkpoints import load_checkpoint
 
 pytestmark = pytest.mark.slow
 

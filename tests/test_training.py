@@ -7,11 +7,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from aecli.checkpoint import load_checkpoint
+from aecli.store.checkpoints import load_checkpoint
 from aecli.data import DataRecipe
 from aecli.device import bf16_is_native, use_bf16
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
-from aecli.training import TrainSettings, set_learning_rate, train
+from aecli.train.loop import TrainSettings, set_learning_rate, train
 
 
 def weights(run_dir):

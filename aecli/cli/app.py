@@ -106,7 +106,7 @@ def command(func):
 def speaks(exc: AecliError) -> bool:
     """Under torchrun every rank meets the same bad option: rank 0 alone says so, unless this rank
     is reporting that another one died."""
-    from aecli.distributed import current
+    from aecli.train.distributed import current
 
     return current().writer or getattr(exc, "from_any_rank", False)
 
@@ -180,7 +180,7 @@ def main() -> None:
     try:
         app(prog_name="aecli")
     except SystemExit as exc:
-        distributed = sys.modules.get("aecli.distributed")  # imported only by commands that may join a job
+        distributed = sys.modules.get("aecli.train.distributed")  # imported only by commands that may join a job
         if distributed and distributed.joined:
             distributed.exit_worker(exc.code)
         raise

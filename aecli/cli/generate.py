@@ -38,7 +38,7 @@ def generate(
     """Draw images of the class you ask for (cvae)."""
     from aecli import api
     from aecli.models import MODELS
-    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
+    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
     if not MODELS.get(model).conditional:
         raise UsageError(f"generate needs a conditional model; use `aecli generate cvae` (not {model})")

@@ -22,7 +22,7 @@ def interpolate(
 ) -> None:
     """Decode a straight line in latent space between two test images."""
     from aecli import api
-    from aecli.outputs import IMAGE_SUFFIXES, save_images
+    from aecli.store.outputs import IMAGE_SUFFIXES, save_images
 
     out = prepare_output(out, IMAGE_SUFFIXES)
     ckpt = load(model, checkpoint)

@@ -36,7 +36,7 @@ def reconstruct(
     import numpy as np
 
     from aecli import api
-    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
+    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
     inputs = extra_inputs(ctx, inputs)
     out = prepare_output(out, IMAGE_SUFFIXES)

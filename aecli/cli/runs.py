@@ -16,7 +16,7 @@ def runs(
 ) -> None:
     """List the trained runs in the model home; * marks the one each model uses by default."""
     from aecli.paths import model_home
-    from aecli.runs import list_runs
+    from aecli.store.runs import list_runs
 
     found = list_runs(model)
     if as_json:

@@ -29,7 +29,7 @@ def sample(
 ) -> None:
     """Draw new images from random latent vectors."""
     from aecli import api
-    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, npy_stream, save_images
+    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, npy_stream, save_images
 
     out = prepare_output(out, IMAGE_SUFFIXES)
     check_grid_size(n, out)

@@ -41,7 +41,7 @@ def smile(
 ) -> None:
     """Add an attribute direction (the smile vector) to faces, step by step."""
     from aecli import api
-    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
+    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
     if not math.isfinite(strength):
         raise UsageError(f"--strength must be a finite number, not {strength}")

@@ -139,10 +139,10 @@ def train(
     """
     from aecli.cli.progress import training_progress
     from aecli.data import DataRecipe, check_recipe
-    from aecli.distributed import current as current_group
+    from aecli.train.distributed import current as current_group
     from aecli.models import MODELS
-    from aecli.training import TrainSettings, default_dataset
-    from aecli.training import train as run_training
+    from aecli.train.loop import TrainSettings, default_dataset
+    from aecli.train.loop import train as run_training
 
     MODELS.get(model)
     options = model_options(model, ctx.args)

@@ -42,7 +42,7 @@ def traverse(
 ) -> None:
     """Sweep each latent dimension on its own and see what it draws."""
     from aecli import api
-    from aecli.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
+    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
     out = prepare_output(out, IMAGE_SUFFIXES)
     ckpt = load(model, checkpoint)

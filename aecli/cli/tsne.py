@@ -34,7 +34,7 @@ def tsne(
     import numpy as np
 
     from aecli import api
-    from aecli.outputs import plot_embeddings, save_csv, save_npy
+    from aecli.store.outputs import plot_embeddings, save_csv, save_npy
 
     out = prepare_output(out, (".png", ".csv", ".npy"))
     if checkpoint is not None and len(models) > 1:

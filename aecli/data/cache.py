@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from aecli.fileio import plain_mode, sweep_stale
-from aecli.npy import NpyWriter
+from aecli.store.npy import NpyWriter
 from aecli.paths import data_cache
 
 IMAGES = "images.npy"

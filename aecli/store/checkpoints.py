@@ -22,7 +22,7 @@ from aecli.errors import AecliError
 from aecli.fileio import plain_mode, save_tensors, write_failure, write_text_atomic
 from aecli.models import Autoencoder, model_from_config
 from aecli.paths import model_home
-from aecli.runs import CONFIG, EPOCH_PREFIX, POINTER, newest_checkpoint, newest_usable_checkpoint
+from aecli.store.runs import CONFIG, EPOCH_PREFIX, POINTER, newest_checkpoint, newest_usable_checkpoint
 
 FORMAT_VERSION = 2  # 2: per-model configs and a data recipe
 WEIGHTS = "model.safetensors"

@@ -8,7 +8,7 @@ faces' attribute table and cached; it never sees the autoencoder.
 import numpy as np
 import torch
 
-from aecli.attributes import apply_attribute
+from aecli.inference.attributes import apply_attribute
 from aecli.data import Dataset, Split
 from aecli.data.pixels import as_float
 from aecli.fileio import atomic_path
@@ -37,7 +37,7 @@ def pixel_judge(data: Dataset, column: int):
     """A logistic regression from pixels to the attribute, fitted once per training split and cached."""
     from sklearn.linear_model import LogisticRegression
 
-    from aecli.classifier import fingerprint
+    from aecli.evaluate.judge import fingerprint
 
     name = data.spec.attribute_names[column]
     safe = "".join(c if c.isalnum() else "_" for c in name)[:40]
@@ -92,7 +92,7 @@ def attribute_edit_metrics(
 
 def checkpoint_edit_metrics(ckpt, data: Dataset, attribute: str | None) -> dict:
     """eval's attribute-edit figures for a checkpoint: by --attribute, else Smiling, else the first attribute."""
-    from aecli.attributes import find_attribute
+    from aecli.inference.attributes import find_attribute
     from aecli.errors import AecliError
 
     names = ckpt.spec.attribute_names

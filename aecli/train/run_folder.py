@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aecli.errors import AecliError, UsageError
 from aecli.fileio import atomic_path, unless_locked
-from aecli.runs import POINTER, all_runs, complete_epochs, new_run_dir, read_pointer, runs_dir, set_latest_run
+from aecli.store.runs import POINTER, all_runs, complete_epochs, new_run_dir, read_pointer, runs_dir, set_latest_run
 
 ABANDONED_AFTER = 60  # seconds: a new run locks its folder within moments of creating it
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from aecli.errors import UsageError
 from aecli.fileio import atomic_path
-from aecli.npy import NpyWriter
+from aecli.store.npy import NpyWriter
 
 IMAGE_SUFFIXES = (".png", ".npy")
 MAX_GRID_IMAGES = 4096  # more does not fit a picture anyone can look at: write .npy instead

@@ -10,7 +10,7 @@
 import numpy as np
 import torch
 
-from aecli.classifier import Judge, cas_accuracy, feature_statistics, features, predict
+from aecli.evaluate.judge import Judge, cas_accuracy, feature_statistics, features, predict
 from aecli.data import Dataset, Split
 from aecli.inference import decode, generator
 from aecli.models import Autoencoder
@@ -59,7 +59,7 @@ def classification_accuracy_score(data: Dataset, images: torch.Tensor, labels: t
 
 def sample_metrics(model: Autoencoder, data: Dataset, reporter) -> dict:
     """Classifier FID (with the test set's own as the floor); GAN-test and CAS for conditional models."""
-    from aecli.classifier import load_judge
+    from aecli.evaluate.judge import load_judge
     from aecli.inference import temperature_for
 
     judge = load_judge(data, on_note=reporter.note)

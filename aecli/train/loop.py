@@ -11,18 +11,18 @@ from pathlib import Path
 
 import torch
 
-from aecli.batches import TrainingImages, draw_generator, index_batches, random_mirror
-from aecli.checkpoint import load_checkpoint, load_trainer_state, save_checkpoint
-from aecli.cores import CoreShare
+from aecli.train.batches import TrainingImages, draw_generator, index_batches, random_mirror
+from aecli.store.checkpoints import load_checkpoint, load_trainer_state, save_checkpoint
+from aecli.train.cores import CoreShare
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
 from aecli.data.pixels import as_input
 from aecli.device import preferred_memory_format, resolve_device, seed_everything, use_bf16
-from aecli.distributed import Group, all_sum, broadcast, check_replicas, data_parallel, join, shard
-from aecli.distributed import current as distributed_group
+from aecli.train.distributed import Group, all_sum, broadcast, check_replicas, data_parallel, join, shard
+from aecli.train.distributed import current as distributed_group
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
-from aecli.evaluation import mean_loss
+from aecli.evaluate.likelihood import mean_loss
 from aecli.models import MODELS, Autoencoder, create_model
-from aecli.run_folder import RunFolder, StopFlag, write_metrics
+from aecli.train.run_folder import RunFolder, StopFlag, write_metrics
 
 WARMUP = 0.05  # share of a run over which the learning rate rises to its full value
 REPORT_EVERY = 10  # steps between progress reports (each one syncs with the device)
@@ -123,7 +123,7 @@ def resume_command(settings: TrainSettings, run_dir: Path) -> str:
 
 def _resume(settings: TrainSettings, device: torch.device, out: Path | None):
     """The checkpoint, trainer state and settings of the run to continue: --out, else the one `latest` names."""
-    from aecli.runs import latest_run, newest_checkpoint
+    from aecli.store.runs import latest_run, newest_checkpoint
 
     run_dir = Path(out) if out is not None else latest_run(settings.model)
     if run_dir is None:
@@ -263,7 +263,7 @@ def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tupl
 def end_epoch(session: Session, epoch: int, train_loss: float, seen: int, seconds: float) -> Path:
     """Test loss, history, and the checkpoint of this epoch (its pointer moves only once it is complete).
     Under torchrun only rank 0 scores and saves; the others return None."""
-    from aecli.attributes import latent_statistics
+    from aecli.inference.attributes import latent_statistics
 
     if not session.group.writer:
         return None
@@ -306,13 +306,13 @@ def train(
         return _train_epochs(session, state, on_progress, on_epoch)
     except RuntimeError as exc:  # under torchrun, a peer that died leaves the collectives failing
         if session.group.parallel and not isinstance(exc, AecliError):
-            from aecli.distributed import lost_peer
+            from aecli.train.distributed import lost_peer
 
             raise lost_peer(exc) from exc
         raise
     finally:
         if session.group.parallel:
-            from aecli.distributed import leave
+            from aecli.train.distributed import leave
 
             leave()
 
@@ -336,7 +336,7 @@ def _train_epochs(session: Session, state: dict | None, on_progress, on_epoch) -
                 raise TrainingInterrupted(_interrupted(stop.signal_name, session, epoch))
         check_replicas(session.model, session.group)
     if writer:
-        from aecli.outputs import plot_losses
+        from aecli.store.outputs import plot_losses
 
         plot_losses(session.history, session.folder.path / "loss.png", title=f"{s.model} on {s.data.dataset}")
     return result

@@ -1,0 +1,1 @@
+"""Checkpoints, runs and their pointers, and the files commands write."""
