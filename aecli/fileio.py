@@ -137,3 +137,6 @@ def save_tensors(tensors: dict, path: Path) -> None:
 def write_text_atomic(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+IMAGE_OUTPUTS = (".png", ".npy")  # what commands that draw pictures write: a grid, or the raw float32 array

@@ -22,3 +22,6 @@ def data_cache() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("aecli"))
+
+
+PRETRAINED = Path(__file__).parent / "pretrained"  # the bundled models, MNIST's test split and its judge

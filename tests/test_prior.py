@@ -12,7 +12,7 @@ from aecli.data.base import DIGITS
 from aecli.evaluate.likelihood import iwae_nll
 from aecli.inference import generator
 from aecli.models import create_model
-from aecli.models.prior import GaussianMixture, StandardNormal
+from aecli.models.latent import GaussianMixture, StandardNormal
 
 SPEC = DataSpec(name="digits", channels=1, image_size=28, class_names=DIGITS, light_on_dark=True)
 

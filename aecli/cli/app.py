@@ -13,8 +13,8 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
-from aecli import __version__
-from aecli.errors import AecliError, UsageError
+from aecli import __version__, api
+from aecli.api import AecliError, UsageError
 
 # click's own error class (vendored by newer typer, a dependency of older): found without a private import
 CLICK_ERRORS = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -106,9 +106,7 @@ def command(func):
 def speaks(exc: AecliError) -> bool:
     """Under torchrun every rank meets the same bad option: rank 0 alone says so, unless this rank
     is reporting that another one died."""
-    from aecli.train.distributed import current
-
-    return current().writer or getattr(exc, "from_any_rank", False)
+    return api.job().writer or getattr(exc, "from_any_rank", False)
 
 
 NAME_MAX = 255
@@ -157,14 +155,12 @@ def emit(result: dict, as_json: bool, paths: list[Path] | None = None) -> None:
 def reporter():
     """A data Reporter for commands: notes on stderr, a progress bar for slow reads on a terminal."""
     from aecli.cli.progress import task_progress
-    from aecli.data import Reporter
 
     with task_progress() as progress:
-        yield Reporter(note=say, progress=progress)
+        yield api.Reporter(note=say, progress=progress)
 
 
 def load(model: str, checkpoint: Path | None):
-    from aecli import api
 
     return api.load(model, checkpoint, announce=say)
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.cli.app import app, command, emit, load, reporter
 from aecli.cli.options import Checkpoint, DataDir, Json, Model, examples
 
@@ -46,14 +47,31 @@ def evaluate(
         str | None,
         typer.Option(metavar="NAME", help="ae: the attribute whose edits are scored [default: Smiling]."),
     ] = None,
+    anomaly: Annotated[
+        bool,
+        typer.Option(
+            "--anomaly",
+            help="One-class scores of a model trained with --classes: AUROC and AUPR, the others as anomalies.",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
     """Test-set metrics, each with what it is comparable to: -ELBO and importance-weighted NLL (nats),
     MSE and PSNR; for labelled data classifier FID, and GAN-test and CAS for conditional models."""
-    from aecli import api
 
     ckpt = load(model, checkpoint)
+    if anomaly:
+        with reporter() as notes:
+            report = api.anomaly(ckpt, data_dir, notes, samples or 100)
+        emit(report, as_json)
+        if not as_json:
+            for metric in ckpt.model.score_metrics:
+                row = report[metric]
+                typer.echo(f"{metric}: AUROC {row['auroc']:.4f}, AUPR {row['aupr']:.4f}")
+                for name, part in row["per_class"].items():
+                    typer.echo(f"  {name}: AUROC {part['auroc']:.4f}, AUPR {part['aupr']:.4f}")
+        return
     with reporter() as notes:
         metrics = api.evaluate(
             ckpt, samples, data_dir, notes, binarize=binarize, attribute=attribute, test_images=test_images

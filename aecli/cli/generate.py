@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output
 from aecli.cli.options import Checkpoint, Json, Seed, Temperature, examples, output
-from aecli.errors import UsageError
 
 
 @app.command(
@@ -36,23 +36,17 @@ def generate(
     as_json: Json = False,
 ) -> None:
     """Draw images of the class you ask for (cvae)."""
-    from aecli import api
-    from aecli.models import MODELS
-    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
-
-    if not MODELS.get(model).conditional:
-        raise UsageError(f"generate needs a conditional model; use `aecli generate cvae` (not {model})")
-    out = prepare_output(out, IMAGE_SUFFIXES)
+    out = prepare_output(out, api.IMAGE_OUTPUTS)
     ckpt = load(model, checkpoint)
     classes = api.resolve_classes(ckpt, digit, class_name)
     count = n or (10 if len(classes) > 1 else 16)
-    check_grid_size(count * len(classes), out)
+    api.check_grid_size(count * len(classes), out)
     result = api.generate(ckpt, classes, count, seed, temperature)
     rows = result.images  # classes x n x C x H x W
     if out.suffix.lower() == ".npy":
-        save_images(rows.reshape(-1, *rows.shape[2:]), out)
+        api.save_images(rows.reshape(-1, *rows.shape[2:]), out)
     else:
-        save_images(rows if len(classes) > 1 else rows[0], out, row_labels=result.row_labels)
+        api.save_images(rows if len(classes) > 1 else rows[0], out, row_labels=result.row_labels)
     summary = {"output": str(out), "model": model, **result.info}
     if ckpt.spec.digit_classes:
         summary["digits"] = classes

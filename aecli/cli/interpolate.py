@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output, reporter
 from aecli.cli.options import Checkpoint, DataDir, Json, Model, examples, output
 
@@ -21,12 +22,10 @@ def interpolate(
     as_json: Json = False,
 ) -> None:
     """Decode a straight line in latent space between two test images."""
-    from aecli import api
-    from aecli.store.outputs import IMAGE_SUFFIXES, save_images
 
-    out = prepare_output(out, IMAGE_SUFFIXES)
+    out = prepare_output(out, api.IMAGE_OUTPUTS)
     ckpt = load(model, checkpoint)
     with reporter() as notes:
         result = api.interpolate(ckpt, n, seed, data_dir, notes)
-    save_images(result.images, out, ncols=n)
+    api.save_images(result.images, out, ncols=n)
     emit({"output": str(out), "model": model, **result.info}, as_json, [out])

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-MAX_SEED = 2**32 - 1
+from aecli.api import MAX_SEED
 
 Model = Annotated[str, typer.Argument(help="Model name: ae, vae or cvae.", show_default=False)]
 Checkpoint = Annotated[
@@ -47,3 +47,20 @@ def output(default: str, what: str = ".png grid or .npy array (float32 N x C x H
 def examples(*lines: str) -> str:
     """A help epilog of example lines, kept as written (click's \\b)."""
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+Split = Annotated[
+    str | None,
+    typer.Option(
+        "--split", metavar="train|test", help="The checkpoint's own training or test images instead of files."
+    ),
+]
+ClassName = Annotated[
+    str | None,
+    typer.Option(
+        "--class", metavar="NAME", help="The class of every input (class models; else from class subfolders)."
+    ),
+]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first file that cannot be read (default: skip it).")
+]

@@ -5,8 +5,9 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.cli.app import app, command, emit, extra_inputs, load, prepare_output, reporter
-from aecli.cli.options import Checkpoint, DataDir, Inputs, Json, Model, examples, output
+from aecli.cli.options import Checkpoint, ClassName, DataDir, Inputs, Json, Model, examples, output
 
 PER_ROW = 8
 
@@ -29,24 +30,22 @@ def reconstruct(
     out: Path = output(
         "reconstructions.png", ".png grid (originals above reconstructions) or .npy (the reconstructions)."
     ),
+    class_name: ClassName = None,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
     """Encode and decode images: originals above their reconstructions."""
     import numpy as np
 
-    from aecli import api
-    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
-
     inputs = extra_inputs(ctx, inputs)
-    out = prepare_output(out, IMAGE_SUFFIXES)
-    check_grid_size(2 * n, out)
+    out = prepare_output(out, api.IMAGE_OUTPUTS)
+    api.check_grid_size(2 * n, out)
     ckpt = load(model, checkpoint)
     with reporter() as notes:
-        result = api.reconstruct(ckpt, n, inputs, data_dir, notes)
+        result = api.reconstruct(ckpt, n, inputs, data_dir, notes, class_name)
     originals, recon = result.images
     if out.suffix.lower() == ".npy":
-        save_images(recon, out)
+        api.save_images(recon, out)
     else:
         width = min(PER_ROW, len(originals))
         rows, labels = [], []
@@ -56,5 +55,5 @@ def reconstruct(
                 blank = np.ones((width - len(row), *row.shape[1:]), dtype=row.dtype)
                 rows.append(np.concatenate([row, blank]))
                 labels.append(kind)
-        save_images(np.stack(rows), out, row_labels=labels)
+        api.save_images(np.stack(rows), out, row_labels=labels)
     emit({"output": str(out), "model": model, **result.info}, as_json, [out])

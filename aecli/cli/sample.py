@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output
 from aecli.cli.options import Checkpoint, Json, Model, Seed, Temperature, examples, output
 
@@ -28,16 +29,14 @@ def sample(
     as_json: Json = False,
 ) -> None:
     """Draw new images from random latent vectors."""
-    from aecli import api
-    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, npy_stream, save_images
 
-    out = prepare_output(out, IMAGE_SUFFIXES)
-    check_grid_size(n, out)
+    out = prepare_output(out, api.IMAGE_OUTPUTS)
+    api.check_grid_size(n, out)
     ckpt = load(model, checkpoint)
     if out.suffix.lower() == ".npy":
-        with npy_stream(out, (n, *api.ckpt_image_shape(ckpt))) as array:
+        with api.npy_stream(out, (n, *api.ckpt_image_shape(ckpt))) as array:
             result = api.sample(ckpt, n, seed, temperature, naive, out=array)
     else:
         result = api.sample(ckpt, n, seed, temperature, naive)
-        save_images(result.images, out)
+        api.save_images(result.images, out)
     emit({"output": str(out), "model": model, **result.info}, as_json, [out])

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
+from aecli.api import UsageError
 from aecli.cli.app import app, command, emit, extra_inputs, load, prepare_output, reporter
 from aecli.cli.options import Checkpoint, DataDir, Inputs, Json, examples, output
-from aecli.errors import UsageError
 
 
 @app.command(
@@ -40,16 +41,14 @@ def smile(
     as_json: Json = False,
 ) -> None:
     """Add an attribute direction (the smile vector) to faces, step by step."""
-    from aecli import api
-    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
     if not math.isfinite(strength):
         raise UsageError(f"--strength must be a finite number, not {strength}")
     inputs = extra_inputs(ctx, inputs)
-    out = prepare_output(out, IMAGE_SUFFIXES)
-    check_grid_size(n * (steps + 1), out)
+    out = prepare_output(out, api.IMAGE_OUTPUTS)
+    api.check_grid_size(n * (steps + 1), out)
     ckpt = load(model, checkpoint)
     with reporter() as notes:
         result = api.smile(ckpt, attribute, strength, steps, n, inputs, data_dir, notes)
-    save_images(result.images, out, col_labels=result.col_labels)
+    api.save_images(result.images, out, col_labels=result.col_labels)
     emit({"output": str(out), **result.info}, as_json, [out])

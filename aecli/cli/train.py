@@ -5,40 +5,55 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
+from aecli import api
+from aecli.api import UsageError
 from aecli.cli.app import app, command, emit, reporter, say
 from aecli.cli.options import MAX_SEED, Json, Model, examples
-from aecli.errors import UsageError
-from aecli.registry import did_you_mean
 
 
 def model_options(model: str, args: list[str]) -> dict:
     """`--width 16 --hidden=256`: fields of the model's config, given after the usual options."""
-    from aecli.models import MODELS
-
-    fields = MODELS.get(model).Config.options()
+    fields = api.model_options(model)
     flags = {"--" + name.replace("_", "-"): name for name in fields}
     options, rest = {}, list(args)
     while rest:
         flag, _, value = rest.pop(0).partition("=")
         if flag not in flags:
             known = ", ".join(flags)
-            hint = did_you_mean(flag, [*flags, *TRAIN_FLAGS])
+            hint = api.did_you_mean(flag, [*flags, *TRAIN_FLAGS])
             raise UsageError(f"no such option {flag} for train {model}; {hint}{model}'s model options: {known}")
         if not value:
             if not rest:
                 raise UsageError(f"{flag} needs a value")
             value = rest.pop(0)
         name = flags[flag]
-        kind = type(fields[name].default)
+        default, (low, high), _ = fields[name]
+        kind = type(default)
         try:
             options[name] = kind(value)
         except ValueError:
             raise UsageError(f"{flag} takes a {'whole ' if kind is int else ''}number, not {value!r}") from None
-        low, high = fields[name].metadata["range"]
         if not low <= options[name] <= high:
             raise UsageError(f"{flag} {value} is outside [{low}, {high}]")
     return options
+
+
+class TrainHelp(TyperCommand):
+    """`train --help` ends with each model's defaults and options, read from the model registry."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        super().format_epilog(ctx, formatter)
+        lines = []
+        for name, facts in api.model_defaults().items():
+            lines.append(
+                f"{name}: --dataset {facts['dataset']}, --batch-size {facts['batch_size']}, --lr {facts['lr']:g}"
+            )
+            for option, (default, (low, high), text) in api.model_options(name).items():
+                lines.append(f"  --{option.replace('_', '-')} {default} ({low} to {high}): {text}")
+        formatter.write_paragraph()
+        formatter.write_text("\b\nModels, their defaults and their own options:\n" + "\n".join(lines))
 
 
 TRAIN_FLAGS = [
@@ -55,6 +70,7 @@ TRAIN_FLAGS = [
 
 
 @app.command(
+    cls=TrainHelp,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     epilog=examples(
         "aecli train vae --dataset digits --epochs 5",
@@ -69,8 +85,8 @@ def train(
     dataset: Annotated[
         str | None,
         typer.Option(
-            help="mnist, fashion-mnist, kmnist, digits, folder (your own images), lfw, lfw-mini, celeba. "
-            "Default: mnist for vae/cvae, lfw for ae."
+            help="mnist, fashion-mnist, kmnist, digits, folder (your own images), lfw, lfw-mini, celeba "
+            "[default: the model's, listed below]."
         ),
     ] = None,
     data_dir: Annotated[
@@ -80,13 +96,16 @@ def train(
         int, typer.Option(min=1, max=100_000, help="Total epochs (with --resume: including those done).")
     ] = 20,
     batch_size: Annotated[
-        int | None, typer.Option(min=1, max=65_536, help="Images per step (vae 96, cvae 64, ae 32).")
+        int | None,
+        typer.Option(
+            min=1, max=65_536, help="Images per step [default: the model's, below; smaller for small datasets]."
+        ),
     ] = None,
     lr: Annotated[
-        float | None, typer.Option(min=1e-8, max=10.0, help="Adam learning rate (vae 4e-3, cvae 3e-3, ae 3e-3).")
+        float | None, typer.Option(min=1e-8, max=10.0, help="Adam learning rate [default: the model's, below].")
     ] = None,
     latent_dim: Annotated[
-        int | None, typer.Option(min=1, max=4096, help="Latent size (vae 20, cvae 8, ae 128).")
+        int | None, typer.Option(min=1, max=4096, help="Latent size [default: the model's, below].")
     ] = None,
     device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it), fp32 or bf16.")] = "auto",
@@ -119,6 +138,14 @@ def train(
             help="folder: keep each value of this table column (or 'class') on one side of the split.",
         ),
     ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            "--classes",
+            metavar="LIST",
+            help="Train on these classes only, e.g. 3 or 3,5 or class names (one normal class for anomaly scores).",
+        ),
+    ] = None,
     binarize: Annotated[
         bool, typer.Option("--binarize", help="Train on dynamically binarized pixels (vae/cvae).")
     ] = False,
@@ -132,28 +159,21 @@ def train(
 ) -> None:
     """Train a model; a checkpoint is written after every epoch.
 
-    Model options follow the usual ones: vae/cvae --width, --hidden, --prior-components (vae 200, a
-    learned mixture prior; 0: the standard normal), ae --width, --grid-latent (1: a grid of codes over
-    the face where the latent divides into its cells; 0: one vector), --decoder-convs (1: a 3x3
-    convolution after each upsampling; 0: none).
-    """
+    Each model's own options (with their defaults and ranges) follow the usual ones; they are listed
+    at the end of this help."""
     from aecli.cli.progress import training_progress
-    from aecli.data import DataRecipe, check_recipe
-    from aecli.train.distributed import current as current_group
-    from aecli.models import MODELS
-    from aecli.train.loop import TrainSettings, default_dataset
-    from aecli.train.loop import train as run_training
 
-    MODELS.get(model)
+    defaults = api.model_defaults()[model]
     options = model_options(model, ctx.args)
     if latent_dim is not None:
         options["latent_dim"] = latent_dim
     folder = str(data_dir.expanduser().resolve()) if data_dir else None
-    recipe = DataRecipe(dataset or default_dataset(model), folder, image_size, crop, grey, limit, split_by)
-    check_recipe(recipe)
+    chosen = api.parse_classes(classes) if classes is not None else None
+    recipe = api.DataRecipe(dataset or defaults["dataset"], folder, image_size, crop, grey, limit, split_by, chosen)
+    api.check_recipe(recipe)
     if resume and (dataset or recipe.given() or options):
         raise UsageError("--resume continues a run with its own data and model settings; drop the other options")
-    settings = TrainSettings(
+    settings = api.TrainSettings(
         model, None if resume else recipe, epochs, batch_size, lr, seed, binarize, precision, options
     )
 
@@ -165,11 +185,11 @@ def train(
             f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
         )
 
-    if not current_group().writer:  # under torchrun only rank 0 reports and prints
-        run_training(settings, device=device, out=out, resume=resume, threads=threads)
+    if not api.job().writer:  # under torchrun only rank 0 reports and prints
+        api.train(settings, device=device, out=out, resume=resume, threads=threads)
         return
     with reporter() as data_reporter, training_progress() as on_progress:
-        result = run_training(
+        result = api.train(
             settings,
             device=device,
             out=out,
@@ -193,8 +213,8 @@ def train(
         "seconds": round(seconds, 3),
         "images_per_second": round(result.train_images / seconds, 1) if seconds else None,
     }
-    if current_group().parallel:
-        summary["processes"] = current_group().world  # --batch-size and --lr are per process
+    if api.job().parallel:
+        summary["processes"] = api.job().world  # --batch-size and --lr are per process
     say(f"epoch {last['epoch']}: test loss {last['test_loss']:.3f}; run saved in {result.run_dir}")
     if not result.in_home:
         say(f"This run is outside the model home; use it with --checkpoint {result.run_dir}")

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output, reporter
 from aecli.cli.options import MAX_SEED, Checkpoint, DataDir, Json, Model, examples, output
 
@@ -41,13 +42,11 @@ def traverse(
     as_json: Json = False,
 ) -> None:
     """Sweep each latent dimension on its own and see what it draws."""
-    from aecli import api
-    from aecli.store.outputs import IMAGE_SUFFIXES, check_grid_size, save_images
 
-    out = prepare_output(out, IMAGE_SUFFIXES)
+    out = prepare_output(out, api.IMAGE_OUTPUTS)
     ckpt = load(model, checkpoint)
     with reporter() as notes:
         result = api.traverse(ckpt, dims, radius, steps, seed, prior, data_dir, notes)
-    check_grid_size(result.images.shape[0] * steps, out)
-    save_images(result.images, out, row_labels=result.row_labels, col_labels=result.col_labels)
+    api.check_grid_size(result.images.shape[0] * steps, out)
+    api.save_images(result.images, out, row_labels=result.row_labels, col_labels=result.col_labels)
     emit({"output": str(out), "model": model, **result.info}, as_json, [out])

@@ -5,9 +5,10 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
+from aecli.api import UsageError
 from aecli.cli.app import app, command, emit, load, prepare_output, reporter
 from aecli.cli.options import Checkpoint, DataDir, Json, examples, output
-from aecli.errors import UsageError
 
 
 @app.command(
@@ -33,9 +34,6 @@ def tsne(
     """2-D t-SNE of test-set latent codes, coloured by class (or attribute), with a cluster score."""
     import numpy as np
 
-    from aecli import api
-    from aecli.store.outputs import plot_embeddings, save_csv, save_npy
-
     out = prepare_output(out, (".png", ".csv", ".npy"))
     if checkpoint is not None and len(models) > 1:
         raise UsageError("--checkpoint names one model's checkpoint; compare several models without it")
@@ -55,15 +53,17 @@ def tsne(
         )
     suffix = out.suffix.lower()
     if suffix == ".png":
-        plot_embeddings(panels, out, embedded[0].legend, data.spec.class_names)
+        api.plot_embeddings(panels, out, embedded[0].legend, data.spec.class_names)
     elif suffix == ".npy":
-        save_npy(np.concatenate([np.column_stack([p["points"], p["labels"]]) for p in panels]).astype(np.float32), out)
+        api.save_npy(
+            np.concatenate([np.column_stack([p["points"], p["labels"]]) for p in panels]).astype(np.float32), out
+        )
     else:
         rows = [
             {"model": e.model, "x": float(x), "y": float(y), "label": float(label)}
             for e, p in zip(embedded, points, strict=True)
             for (x, y), label in zip(p, e.labels, strict=True)
         ]
-        save_csv(rows, out)
+        api.save_csv(rows, out)
     results = {e.model: {"images": len(e.codes), **e.scores} for e in embedded}
     emit({"output": str(out), "models": results}, as_json, [out])

@@ -38,7 +38,7 @@ def adapter(name: str, options: tuple[str, ...] = (), defaults: dict | None = No
     """Register `load(recipe, reporter) -> Dataset` under `name`; every adapter takes --limit."""
 
     def decorator(load: Callable[[DataRecipe, Reporter], Dataset]) -> Callable[[DataRecipe, Reporter], Dataset]:
-        DATASETS.register(name)(Adapter(load, (*options, "limit"), dict(defaults or {})))
+        DATASETS.register(name)(Adapter(load, (*options, "limit", "classes"), dict(defaults or {})))
         return load
 
     return decorator
@@ -65,9 +65,15 @@ def load_dataset(
     entry = check_recipe(dataset)
     recipe = replace(dataset, **{k: v for k, v in entry.defaults.items() if getattr(dataset, k) is None})
     data = entry.load(recipe, reporter or Reporter())
+    if recipe.classes is not None:
+        from aecli.data.classes import keep_classes
+
+        data = keep_classes(data, recipe.classes)
     if recipe.limit is not None:
         data.train, data.test = data.train.head(recipe.limit), data.test.head(recipe.limit)
     data.recipe = data.recipe or recipe  # an adapter may fill a default only the data can tell
+    if recipe.classes is not None:  # as the data names them
+        data.recipe = replace(data.recipe, classes=data.spec.class_names)
     if len(data.train) == 0 or len(data.test) == 0:
         from aecli.errors import AecliError
 

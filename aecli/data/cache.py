@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from aecli.fileio import plain_mode, sweep_stale
-from aecli.store.npy import NpyWriter
 from aecli.paths import data_cache
+from aecli.store.npy import NpyWriter
 
 IMAGES = "images.npy"
 META = "meta.npz"

@@ -39,24 +39,33 @@ def read_inputs(
     on_note: Callable[[str], None] | None = None,
     face_frame: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """uint8 N x C x S x S: each file cropped and resized by the checkpoint's recipe, like its training data.
-
-    For face models (given where faces sat in the training images), a photo is framed around the
-    face found in it, unless that framing is the recipe's own centre crop give or take a little.
-    """
-    crop = recipe.crop if recipe.crop is not None else 1.0
+    """uint8 N x C x S x S: each file cropped and resized by the checkpoint's recipe, like its training data."""
     out = []
     for path in paths:
-        box = _face_box(path, crop, face_frame, on_note) if face_frame is not None else None
-        pixels = read_image(path, spec.image_size, crop, grey=spec.channels == 1, box=box)
-        if spec.channels == 3 and pixels.shape[0] == 1:
-            pixels = np.repeat(pixels, 3, axis=0)
-        if spec.light_on_dark and _border_mean(pixels) > 127:
-            pixels = 255 - pixels
-            if on_note:
-                on_note(f"{path}: dark strokes on a light background; inverted to match the training images")
+        pixels, notes = read_input(path, spec, recipe, face_frame)
+        for note in notes if on_note else []:
+            on_note(f"{path}: {note}")
         out.append(pixels)
     return torch.from_numpy(np.stack(out))
+
+
+def read_input(
+    path: Path, spec: DataSpec, recipe: DataRecipe, face_frame: torch.Tensor | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """One file as uint8 C x S x S read exactly as the training images were, and what was done to it.
+
+    For face models (given where faces sat in the training images), a photo is framed around the
+    face found in it, unless that framing is the recipe's own centre crop give or take a little."""
+    crop = recipe.crop if recipe.crop is not None else 1.0
+    notes: list[str] = []
+    box = _face_box(path, crop, face_frame, notes.append) if face_frame is not None else None
+    pixels = read_image(path, spec.image_size, crop, grey=spec.channels == 1, box=box)
+    if spec.channels == 3 and pixels.shape[0] == 1:
+        pixels = np.repeat(pixels, 3, axis=0)
+    if spec.light_on_dark and _border_mean(pixels) > 127:
+        pixels = 255 - pixels
+        notes.append("dark strokes on a light background; inverted to match the training images")
+    return pixels, notes
 
 
 def _face_box(path: Path, crop: float, frame: torch.Tensor, on_note) -> tuple | None:
@@ -78,8 +87,7 @@ def _face_box(path: Path, crop: float, frame: torch.Tensor, on_note) -> tuple | 
     centre = square_box(width, height, crop)
     found = frame_for(grey, frame)
     if found is None:
-        if on_note:
-            on_note(f"{path}: no face found; using the centre crop")
+        on_note("no face found; using the centre crop")
         return None
     cx, cy, side = found
     expected = centre[2] - centre[0]
@@ -88,8 +96,7 @@ def _face_box(path: Path, crop: float, frame: torch.Tensor, on_note) -> tuple | 
     side = min(side, width, height)
     left = min(max(0, round(cx - side / 2)), width - round(side))
     top = min(max(0, round(cy - side / 2)), height - round(side))
-    if on_note:
-        on_note(f"{path}: cropped around the face found in it")
+    on_note("cropped around the face found in it")
     return (left, top, left + round(side), top + round(side))
 
 

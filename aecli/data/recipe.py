@@ -10,6 +10,7 @@ OPTION_NAMES = {
     "grey": "--grey",
     "limit": "--limit",
     "split_by": "--split-by",
+    "classes": "--classes",
 }
 LIMITS = {"image_size": (16, 512), "crop": (0.05, 1.0), "limit": (1, 10**9)}
 
@@ -23,6 +24,7 @@ class DataRecipe:
     grey: bool = False  # convert colour images to one channel
     limit: int | None = None  # only the first N images of each split
     split_by: str | None = None  # a table column (e.g. person) whose values never straddle train and test
+    classes: tuple[str, ...] | None = None  # only these classes (by name), relabelled in this order
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset:
@@ -38,6 +40,13 @@ class DataRecipe:
                 raise ValueError(f"{OPTION_NAMES[name]} must lie in [{low}, {high}], not {value}")
         if not isinstance(self.grey, bool):
             raise ValueError(f"--grey must be true or false, not {self.grey!r}")
+        if self.classes is not None:
+            if isinstance(self.classes, list):
+                object.__setattr__(self, "classes", tuple(self.classes))
+            if not isinstance(self.classes, tuple) or not self.classes or len(self.classes) > 100_000:
+                raise ValueError(f"--classes must be a list of class names, not {self.classes!r}")
+            if not all(isinstance(name, str) and name for name in self.classes):
+                raise ValueError("--classes must name classes as text")
         for name in ("data_dir", "split_by"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ValueError(f"{OPTION_NAMES[name]} must be text, not {getattr(self, name)!r}")

@@ -1,1 +1,2 @@
-"""Honest numbers: likelihood, reconstruction, sample quality and its judge, attribute edits, anomaly, protocols, embedding."""
+"""Honest numbers: likelihood, reconstruction, sample quality and its judge, attribute edits, anomaly,
+protocols, embedding."""

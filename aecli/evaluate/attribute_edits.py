@@ -8,11 +8,11 @@ faces' attribute table and cached; it never sees the autoencoder.
 import numpy as np
 import torch
 
-from aecli.inference.attributes import apply_attribute
 from aecli.data import Dataset, Split
 from aecli.data.pixels import as_float
 from aecli.fileio import atomic_path
 from aecli.inference import latent_codes
+from aecli.inference.attributes import apply_attribute
 from aecli.models import Autoencoder
 from aecli.paths import data_cache
 
@@ -92,8 +92,8 @@ def attribute_edit_metrics(
 
 def checkpoint_edit_metrics(ckpt, data: Dataset, attribute: str | None) -> dict:
     """eval's attribute-edit figures for a checkpoint: by --attribute, else Smiling, else the first attribute."""
-    from aecli.inference.attributes import find_attribute
     from aecli.errors import AecliError
+    from aecli.inference.attributes import find_attribute
 
     names = ckpt.spec.attribute_names
     if attribute is None:

@@ -17,7 +17,7 @@ from torch.nn import functional as F
 
 from aecli.data import Dataset, Split
 from aecli.fileio import atomic_path, save_tensors
-from aecli.paths import data_cache
+from aecli.paths import PRETRAINED, data_cache
 
 EPOCHS = 6  # on MNIST; a small dataset gets more, to reach MIN_STEPS
 MIN_STEPS = 600  # a small dataset needs more than 6 epochs' steps (docs/decisions.md)
@@ -90,7 +90,7 @@ def train_classifier(
     return model
 
 
-BUNDLED_JUDGE = Path(__file__).parent / "pretrained" / "mnist" / "judge.safetensors"
+BUNDLED_JUDGE = PRETRAINED / "mnist" / "judge.safetensors"
 FEATURE_MEAN, FEATURE_COV = "features.mean", "features.cov"  # the training split's judge features
 CAS_REFERENCE = "reference.cas"  # the CAS recipe run on real training images: what a perfect model would score
 CAS_EPOCHS, CAS_IMAGES, CAS_MIN_STEPS = 2, 10_000, 150  # 2 epochs of 10,000: 158 steps

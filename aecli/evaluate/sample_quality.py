@@ -10,8 +10,8 @@
 import numpy as np
 import torch
 
-from aecli.evaluate.judge import Judge, cas_accuracy, feature_statistics, features, predict
 from aecli.data import Dataset, Split
+from aecli.evaluate.judge import Judge, cas_accuracy, feature_statistics, features, predict
 from aecli.inference import decode, generator
 from aecli.models import Autoencoder
 
@@ -32,9 +32,9 @@ def frechet_distance(a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor
 def generated_images(
     model: Autoencoder, n: int, seed: int = 0, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """n images from the prior (each its own latent), classes in turn for a conditional model."""
-    z = model.prior.sample(n, generator(seed), temperature)
-    labels = torch.arange(n) % model.num_classes if model.conditional else None
+    """n images from the latent distribution (each its own latent), classes in turn for a class model."""
+    z = model.latent.sample(n, generator(seed), temperature)
+    labels = model.labels_for(torch.arange(n) % max(1, model.num_classes))
     return decode(model, z, labels), labels
 
 
@@ -58,9 +58,8 @@ def classification_accuracy_score(data: Dataset, images: torch.Tensor, labels: t
 
 
 def sample_metrics(model: Autoencoder, data: Dataset, reporter) -> dict:
-    """Classifier FID (with the test set's own as the floor); GAN-test and CAS for conditional models."""
+    """Classifier FID (with the test set's own as the floor); GAN-test and CAS for class models."""
     from aecli.evaluate.judge import load_judge
-    from aecli.inference import temperature_for
 
     judge = load_judge(data, on_note=reporter.note)
     n = min(max(len(data.test), 1000), 10_000)  # as many as the test images, within reason
@@ -71,9 +70,9 @@ def sample_metrics(model: Autoencoder, data: Dataset, reporter) -> dict:
         "classifier_fid": classifier_fid(judge, images),
         "classifier_fid_test_set": classifier_fid(judge, data.test.images.float() / 255),
     }
-    if model.conditional:
+    if model.takes_class:
         names = data.spec.class_names
-        temperature = temperature_for(model, None)
+        temperature = model.temperature(None)
         per_class = gan_test(judge, model, 100, 0, temperature)
         metrics["gan_test_temperature"] = temperature
         metrics["gan_test"] = {names[c]: value for c, value in per_class.items()}

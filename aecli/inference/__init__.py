@@ -3,15 +3,30 @@
 import torch
 
 from aecli.data.pixels import as_float
-from aecli.errors import AecliError, UsageError
+from aecli.errors import UsageError
 from aecli.models import Autoencoder
 
-BATCH = 512
+BATCH_VALUES = 2**22  # pixel values per inference batch: activations stay bounded whatever the image size
+MAX_BATCH = 512
 AUTO_DIMS = 16  # rows a traversal shows by default: all of a small latent, else the most used
 
 
-def _device(model: Autoencoder) -> torch.device:
+def batch_size(image_values: int) -> int:
+    """Images per inference batch for images of `image_values` numbers (channels x pixels)."""
+    return max(1, min(MAX_BATCH, BATCH_VALUES // max(1, image_values)))
+
+
+def model_batch(model: Autoencoder) -> int:
+    config = model.config
+    return batch_size(config.channels * config.image_size**2)
+
+
+def device_of(model: Autoencoder) -> torch.device:
     return next(model.parameters()).device
+
+
+def _part(t: torch.Tensor | None, start: int, size: int, device: torch.device) -> torch.Tensor | None:
+    return None if t is None else t[start : start + size].to(device)
 
 
 @torch.inference_mode()
@@ -21,10 +36,11 @@ def latent_codes(
     """Latent codes (means, for variational models) of uint8 images, on the CPU. With `refine`, codes
     meant to redraw these very images: the model's refinement of the encoder's (the ae's), where it has one."""
     model.eval()
-    device, codes = _device(model), []
-    for start in range(0, len(images), BATCH):
-        x = as_float(images[start : start + BATCH].to(device))
-        y = labels[start : start + BATCH].to(device) if labels is not None else None
+    device, codes, step = device_of(model), [], model_batch(model)
+    labels = model.labels_for(labels)
+    for start in range(0, len(images), step):
+        x = as_float(images[start : start + step].to(device))
+        y = _part(labels, start, step, device)
         z = model.encode(x, y)
         codes.append((model.refine_codes(x, z, y) if refine else z).float().cpu())
     return torch.cat(codes) if codes else torch.empty(0, model.config.latent_dim)
@@ -34,11 +50,15 @@ def latent_codes(
 def decode(model: Autoencoder, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
     """Images in [0, 1] (on the CPU) for latent vectors, in batches."""
     model.eval()
-    device, out = _device(model), []
-    for start in range(0, len(z), BATCH):
-        y = labels[start : start + BATCH].to(device) if labels is not None else None
-        out.append(model.decode(z[start : start + BATCH].to(device), y).float().cpu())
-    return torch.cat(out)
+    device, out, step = device_of(model), [], model_batch(model)
+    labels = model.labels_for(labels)
+    for start in range(0, len(z), step):
+        out.append(model.decode(z[start : start + step].to(device), _part(labels, start, step, device)).float().cpu())
+    return (
+        torch.cat(out)
+        if out
+        else torch.empty(0, model.config.channels, model.config.image_size, model.config.image_size)
+    )
 
 
 def reconstruct(
@@ -57,41 +77,30 @@ def generator(seed: int | None) -> torch.Generator:
     return g
 
 
-def temperature_for(model: Autoencoder, temperature: float | None) -> float:
-    """The scale of random latents: as asked, else the model's default."""
-    return type(model).default_temperature if temperature is None else temperature
-
-
-def sample_latents(
-    model: Autoencoder, n: int, g: torch.Generator, extras: dict, naive: bool, temperature: float
-) -> torch.Tensor:
-    """n random latents: the prior (variational models, or `naive`), else the Gaussian fitted to training codes."""
-    if model.variational:
-        return model.prior.sample(n, g, temperature)
-    dim = model.config.latent_dim
-    eps = torch.randn(n, dim, generator=g) * temperature
+def sample_latents(model: Autoencoder, n: int, g: torch.Generator, naive: bool, temperature: float) -> torch.Tensor:
+    """n random latents from the model's latent distribution, or from N(0, I) with `naive`."""
     if naive:
-        return eps
-    if "latent_mean" not in extras:
-        raise AecliError("this checkpoint has no fitted latent Gaussian; retrain it, or add --naive")
-    # z = mean + L eps with L the Cholesky factor of the fitted covariance
-    cov = extras["latent_cov"].double() + 1e-6 * torch.eye(dim, dtype=torch.float64)
-    return (extras["latent_mean"].double() + eps.double() @ torch.linalg.cholesky(cov).T).float()
+        return torch.randn(n, model.config.latent_dim, generator=g) * temperature
+    return model.latent.sample(n, g, temperature)
 
 
-def generate(
-    model: Autoencoder, classes: list[int], n: int, seed: int | None = None, temperature: float | None = None
-) -> torch.Tensor:
+def random_labels(model: Autoencoder, n: int, g: torch.Generator) -> torch.Tensor | None:
+    """A random class per image for a class model (None for the others)."""
+    return model.labels_for(torch.randint(max(1, model.num_classes), (n,), generator=g))
+
+
+def generate(model: Autoencoder, classes: list[int], n: int, seed: int | None, temperature: float) -> torch.Tensor:
     """n images per requested class, the same n latent vectors reused for every class."""
-    if not model.conditional:
-        raise UsageError(f"generate needs a conditional model; use `aecli generate cvae` (not {model.name})")
-    z = model.prior.sample(n, generator(seed), temperature_for(model, temperature))
+    if not model.takes_class:
+        raise UsageError(f"generate needs a model that takes a class (cvae), not {model.name}")
+    z = model.latent.sample(n, generator(seed), temperature)
     rows = [decode(model, z, torch.full((n,), c, dtype=torch.long)) for c in classes]
     return torch.stack(rows)  # len(classes) x n x C x H x W
 
 
 def interpolate(model: Autoencoder, pair: torch.Tensor, labels: torch.Tensor | None, steps: int) -> torch.Tensor:
-    """Decode a straight line between the latent codes of two images (labels too, for cvae)."""
+    """Decode a straight line between the latent codes of two images (and their labels, for a class model)."""
+    labels = model.labels_for(labels)
     z = latent_codes(model, pair, labels, refine=True)
     t = torch.linspace(0, 1, steps).unsqueeze(1)
     path = (1 - t) * z[0] + t * z[1]
@@ -109,7 +118,7 @@ def traverse(
     for row, dim in enumerate(dims):
         z[row, :, dim] += offsets * scale[dim]
     flat = z.reshape(-1, base.numel())
-    labels = torch.full((len(flat),), label, dtype=torch.long) if model.conditional else None
+    labels = torch.full((len(flat),), label if label is not None else 0, dtype=torch.long)
     images = decode(model, flat, labels)
     return images.reshape(len(dims), len(offsets), *images.shape[1:])
 
@@ -128,4 +137,7 @@ def latent_dims(dims: str | None, spread: torch.Tensor) -> list[int]:
     wrong = [d for d in chosen if not 0 <= d < size]
     if not chosen or wrong:
         raise UsageError(f"--dims must name latent dimensions 0 to {size - 1} (this model has {size}); got {dims!r}")
+    repeated = sorted({d for d in chosen if chosen.count(d) > 1})
+    if repeated:
+        raise UsageError(f"--dims names {', '.join(map(str, repeated))} more than once; name each dimension once")
     return chosen

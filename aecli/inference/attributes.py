@@ -2,22 +2,13 @@
 
 import torch
 
-from aecli.data import Dataset, DataSpec
+from aecli.data import DataSpec
 from aecli.errors import UsageError
 from aecli.inference import decode, latent_codes
 from aecli.models import Autoencoder
 from aecli.registry import did_you_mean
 
 ATTRIBUTE_FRACTION = 0.1  # top / bottom share of faces that define an attribute direction
-
-
-def latent_statistics(model: Autoencoder, data: Dataset) -> dict[str, torch.Tensor]:
-    """The training latents' mean and covariance, and one direction per known attribute."""
-    codes = latent_codes(model, data.train.images).double()
-    extras = {"latent_mean": codes.mean(0).float(), "latent_cov": torch.cov(codes.T).float()}
-    if data.train.attributes is not None:
-        extras["attribute_directions"] = attribute_directions(codes.float(), data.train.attributes)
-    return extras
 
 
 def attribute_directions(codes: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:

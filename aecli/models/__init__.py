@@ -39,7 +39,7 @@ def create_model(name: str, spec=None, **options) -> Autoencoder:
         takes = ", ".join(_flag(key) for key in allowed)
         raise UsageError(f"{name} has no option {', '.join(_flag(k) for k in unknown)}; it takes: {takes}")
     if spec is not None:
-        if cls.conditional and spec.num_classes < 1:
+        if cls.takes_class and spec.num_classes < 1:
             raise UsageError(
                 f"{name} needs a dataset with class labels (mnist, digits, fashion-mnist, kmnist, "
                 "or --dataset folder with one subfolder per class)"
@@ -52,7 +52,7 @@ def create_model(name: str, spec=None, **options) -> Autoencoder:
                 + ("" if name == "vae" else ", or train vae")
             )
         options.update(channels=spec.channels, image_size=spec.image_size)
-        if cls.conditional:
+        if cls.takes_class:
             options["num_classes"] = spec.num_classes
     try:
         return _build(cls, cls.Config(**options))

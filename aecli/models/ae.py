@@ -8,7 +8,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aecli.models.base import Autoencoder, ModelConfig, flat_size, register_model, setting
+from aecli.models.base import Autoencoder, ModelConfig, flat_size, register_model, setting, ssim
+from aecli.models.latent import FittedGaussian
 
 STAGES = 4  # 64 -> 32 -> 16 -> 8 -> 4
 # faces refined at once, by pixels: the decoder's saved activations stay near 100 MB (64x64: 64 faces)
@@ -36,7 +37,12 @@ class AEConfig(ModelConfig):
 class AE(Autoencoder):
     name = "ae"
     Config = AEConfig
+    default_dataset = "lfw"
     size_multiple = 2**STAGES
+    score_metrics: ClassVar[dict[str, str]] = {
+        "mse": "mean squared error per pixel of the reconstruction from the encoder's code",
+        "ssim": "1 - mean structural similarity of that reconstruction (7x7 window)",
+    }
     default_lr: ClassVar[float] = 3e-3  # the grid latent trains best at 3e-3 (1e-3: 0.19 dB less on LFW)
     # a few thousand faces: small batches give the many steps the AE needs (docs/decisions.md)
     default_batch_size: ClassVar[int] = 32
@@ -74,6 +80,25 @@ class AE(Autoencoder):
                 up += [nn.Conv2d(w_out, w_out, 3, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
         up.append(nn.ConvTranspose2d(widths[0], config.channels, 4, stride=2, padding=1))
         self.decoder = nn.Sequential(*up)
+        self.code_distribution = FittedGaussian(config.latent_dim)
+
+    @property
+    def latent(self) -> nn.Module:
+        return self.code_distribution
+
+    def upgrade_state(self, weights: dict[str, torch.Tensor], extras: dict[str, torch.Tensor]) -> None:
+        """Checkpoints from before the fitted Gaussian was model state kept it as extras (or had none)."""
+        prefix = "code_distribution."
+        if prefix + "mean" in weights:
+            return
+        own = {prefix + key: value for key, value in self.code_distribution.state_dict().items()}
+        if "latent_mean" in extras and "latent_cov" in extras:
+            own[prefix + "mean"], own[prefix + "cov"] = extras.pop("latent_mean"), extras.pop("latent_cov")
+            own[prefix + "fitted"] = torch.ones((), dtype=torch.uint8)
+        weights.update(own)
+
+    def check_state(self) -> None:
+        self.code_distribution.check()
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.encoder(x)
@@ -114,3 +139,11 @@ class AE(Autoencoder):
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Mean squared error per image (over its pixels)."""
         return F.mse_loss(self.reconstruct(x).float(), x, reduction="none").flatten(1).mean(dim=1)
+
+    def score(self, x: torch.Tensor, y: torch.Tensor | None = None, metric: str | None = None, k: int = 100):
+        """Reconstruction error from the encoder's own code (no refinement: a refined code would
+        redraw an unusual image too well to tell it apart)."""
+        recon = self.decode(self.encode(x)).float()
+        if self.metric(metric) == "ssim":
+            return 1 - ssim(recon, x.float())
+        return (recon - x.float()).square().flatten(1).mean(1)

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aecli.errors import UsageError
 from aecli.registry import Registry
 
 
@@ -51,17 +52,26 @@ class ModelConfig:
 
 
 class Autoencoder(nn.Module, abc.ABC):
-    """encode -> latent -> decode; `loss` returns one value per image."""
+    """encode -> latent -> decode; `loss` returns one value per image.
+
+    A model owns what makes it different, and code outside `aecli/models/` asks it instead of
+    branching on its kind: its latent distribution (`latent`), whether it takes a class
+    (`takes_class`, `labels_for`), its per-image loss and anomaly scores (`score_metrics`,
+    `score`), whether it has a likelihood to report (`has_likelihood`, `importance_nll`), its
+    sampling temperature and its defaults."""
 
     name: ClassVar[str]
     Config: ClassVar[type[ModelConfig]] = ModelConfig
-    variational: ClassVar[bool] = False
-    conditional: ClassVar[bool] = False
+    takes_class: ClassVar[bool] = False  # the decoder (and encoder) also take the class
+    has_likelihood: ClassVar[bool] = False  # a bound on -log p(x) to report (importance_nll)
+    default_dataset: ClassVar[str] = "mnist"
     size_multiple: ClassVar[int] = 1  # image sides it can take: multiples of this
     default_lr: ClassVar[float] = 3e-3
     default_batch_size: ClassVar[int] = 128
     refine_steps: ClassVar[int] = 0  # steps refine_codes takes by default (0: the encoder's codes as they are)
     default_temperature: ClassVar[float] = 1.0  # scale of the random latents that sample and generate draw
+    # the anomaly scores it offers, higher = less like the training images: name -> what it is; the first is the default
+    score_metrics: ClassVar[dict[str, str]] = {}
     # what checkpoints written before a field existed hold: its value then (missing key) ...
     legacy_defaults: ClassVar[dict] = {}
     # ... and fields they stored that the model no longer has (ignored on loading)
@@ -75,9 +85,43 @@ class Autoencoder(nn.Module, abc.ABC):
     def num_classes(self) -> int:
         return getattr(self.config, "num_classes", 0)
 
+    @property
+    @abc.abstractmethod
+    def latent(self) -> nn.Module:
+        """The latent distribution (models/latent.py): sample, moments, fits_codes / fit, unit."""
+
+    def labels_for(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        """The labels this model takes: the given ones for a class model, None for the others."""
+        return labels if self.takes_class else None
+
+    def temperature(self, asked: float | None) -> float:
+        """The scale of random latents: as asked, else the model's default."""
+        return self.default_temperature if asked is None else asked
+
+    def metric(self, asked: str | None) -> str:
+        """A score metric this model offers (the default when None)."""
+        names = list(self.score_metrics)
+        if asked is None:
+            return names[0]
+        if asked.lower() not in names:
+            raise UsageError(f"{self.name} has no score metric {asked!r}; it offers: {', '.join(names)}")
+        return asked.lower()
+
+    def upgrade_state(self, weights: dict[str, torch.Tensor], extras: dict[str, torch.Tensor]) -> None:
+        """Bring the tensors of a checkpoint written by an older aecli to this model's state (in place)."""
+
+    def check_state(self) -> None:
+        """Refuse loaded values no trained model has (ValueError naming the field)."""
+
     @abc.abstractmethod
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The latent code (for variational models, the mean)."""
+
+    def encode_distribution(
+        self, x: torch.Tensor, y: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The code's mean and log-variance; a deterministic encoder has no log-variance (None)."""
+        return self.encode(x, y), None
 
     @abc.abstractmethod
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -105,8 +149,18 @@ class Autoencoder(nn.Module, abc.ABC):
         on something else (a weighted objective, say)."""
         return self.loss(x, y)
 
+    @abc.abstractmethod
+    def score(self, x: torch.Tensor, y: torch.Tensor | None = None, metric: str | None = None, k: int = 100):
+        """One anomaly score per image (higher: less like the training images), deterministic for
+        a given batch; `k` is the sample count of sampled metrics. Plain tensor operations, so the
+        same computation exports to ONNX."""
+
+    def importance_nll(self, x: torch.Tensor, y: torch.Tensor | None, k: int, generator=None) -> torch.Tensor:
+        """-log p(x) bounded with k importance samples, per image (models with a likelihood)."""
+        raise UsageError(f"{self.name} has no likelihood to bound")
+
     def one_hot(self, y: torch.Tensor | None) -> torch.Tensor | None:
-        if not self.conditional:
+        if not self.takes_class:
             return None
         if y is None:
             raise ValueError(f"{self.name} needs class labels")
@@ -145,8 +199,7 @@ class BernoulliNLL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(logits, target)
-        softplus = torch.relu(logits) + torch.log(1 + torch.exp(-logits.abs()))
-        return (softplus - target * logits).flatten(1).sum(dim=1)
+        return bernoulli_nll_plain(logits, target)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -157,6 +210,13 @@ class BernoulliNLL(torch.autograd.Function):
         return grad_logits, grad_target
 
 
+def bernoulli_nll_plain(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The same sum in plain operations, stable for any logit (exported graphs use this: the ONNX export
+    of torch's BCE-with-logits overflows to infinity where the sigmoid saturates)."""
+    softplus = torch.relu(logits) + torch.log(1 + torch.exp(-logits.abs()))
+    return (softplus - target * logits).flatten(1).sum(dim=1)
+
+
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy summed over pixels, per sample, in nats (in float32, also under autocast)."""
     return BernoulliNLL.apply(logits.float(), x.float())
@@ -164,3 +224,31 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * (((z - mu) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(dim=-1)
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor, window: int = 7) -> torch.Tensor:
+    """Mean structural similarity per image of two N x C x H x W batches in [0, 1]: Wang et al.'s
+    formula over a uniform window, as scikit-image's default (plain tensor operations, so it exports)."""
+    window = min(window, a.shape[-1], a.shape[-2]) // 2 * 2 + 1 if min(a.shape[-2:]) >= 3 else 1
+    channels = a.shape[1]
+    kernel = torch.full((channels, 1, window, window), 1.0 / window**2, dtype=a.dtype, device=a.device)
+
+    def local(t: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(t, kernel, groups=channels)
+
+    mu_a, mu_b = local(a), local(b)
+    n = window**2
+    correction = n / (n - 1) if n > 1 else 1.0  # sample covariances, as scikit-image
+    var_a = (local(a * a) - mu_a * mu_a) * correction
+    var_b = (local(b * b) - mu_b * mu_b) * correction
+    cov = (local(a * b) - mu_a * mu_b) * correction
+    c1, c2 = 0.01**2, 0.03**2
+    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return value.flatten(1).mean(1)
+
+
+def logsumexp(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """log(sum(exp(x))) over `dim`, shifted by the maximum: torch's own is stable, but its ONNX export
+    (ReduceLogSumExp) underflows to -inf where every term is far below zero."""
+    top = x.amax(dim=dim, keepdim=True).detach()
+    return (top + torch.log(torch.exp(x - top).sum(dim=dim, keepdim=True))).squeeze(dim)

@@ -31,7 +31,7 @@ class CVAE(VAE):
 
     name = "cvae"
     Config = CVAEConfig
-    conditional = True
+    takes_class = True
     # the images a decoder draws from the prior's tails are the ambiguous ones (a 5 closing into a 6)
     default_temperature: ClassVar[float] = 0.7
     # the bundled cvae and its measurements were trained at these; the vae's larger step was not tried here

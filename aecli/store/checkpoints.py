@@ -21,15 +21,12 @@ from aecli.data.recipe import DataRecipe
 from aecli.errors import AecliError
 from aecli.fileio import plain_mode, save_tensors, write_failure, write_text_atomic
 from aecli.models import Autoencoder, model_from_config
-from aecli.paths import model_home
-from aecli.store.runs import CONFIG, EPOCH_PREFIX, POINTER, newest_checkpoint, newest_usable_checkpoint
+from aecli.store.runs import CONFIG, EPOCH_PREFIX, MAX_CONFIG_BYTES, POINTER, newest_checkpoint
 
 FORMAT_VERSION = 2  # 2: per-model configs and a data recipe
 WEIGHTS = "model.safetensors"
 TRAINER = "trainer.pt"
 EXTRA_PREFIX = "extra."
-BUNDLED = Path(__file__).parent / "pretrained"
-MAX_CONFIG_BYTES = 4 * 2**20
 MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header is a few kB; a crafted one can claim gigabytes
 
 
@@ -131,21 +128,6 @@ def checkpoint_dir(path: Path) -> Path:
     raise AecliError(f"{path} holds no {CONFIG}; pass a directory that `aecli train` wrote")
 
 
-def find_checkpoint(model_name: str, checkpoint: Path | None = None, announce=None) -> Path:
-    """--checkpoint, else the newest run of that model, else the bundled one."""
-    if checkpoint is not None:
-        return checkpoint_dir(checkpoint)
-    found = newest_usable_checkpoint(model_name)
-    if found is not None:
-        return found
-    bundled = BUNDLED / model_name
-    if (bundled / CONFIG).is_file():
-        if announce is not None:
-            announce(f"No trained {model_name} under {model_home()}; using the model bundled with aecli.")
-        return bundled
-    raise AecliError(f"no trained {model_name} found under {model_home()}; run `aecli train {model_name}` first")
-
-
 def _read_config(path: Path) -> dict:
     file = path / CONFIG
     try:
@@ -217,8 +199,10 @@ def load_checkpoint(path: Path, expected_model: str | None = None, device: torch
     extras = {k[len(EXTRA_PREFIX) :]: v for k, v in tensors.items() if k.startswith(EXTRA_PREFIX)}
     weights = {k: v for k, v in tensors.items() if not k.startswith(EXTRA_PREFIX)}
     try:
+        model.upgrade_state(weights, extras)
         model.load_state_dict(weights)
-    except RuntimeError as exc:
+        model.check_state()
+    except (RuntimeError, ValueError) as exc:
         first = str(exc).splitlines()[0]
         raise AecliError(f"{path / WEIGHTS} does not match its config ({first}); retrain or restore it") from exc
     model.to(device).eval()

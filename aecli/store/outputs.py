@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from aecli.errors import UsageError
-from aecli.fileio import atomic_path
+from aecli.fileio import IMAGE_OUTPUTS, atomic_path
 from aecli.store.npy import NpyWriter
 
-IMAGE_SUFFIXES = (".png", ".npy")
+IMAGE_SUFFIXES = IMAGE_OUTPUTS
 MAX_GRID_IMAGES = 4096  # more does not fit a picture anyone can look at: write .npy instead
 MAX_GRID_PIXELS = 40_000_000
 

@@ -15,6 +15,7 @@ from aecli.paths import model_home
 POINTER = "latest"
 CONFIG = "config.json"
 EPOCH_PREFIX = "epoch-"
+MAX_CONFIG_BYTES = 4 * 2**20  # a config.json aecli writes is a few kB
 
 
 def runs_dir(model_name: str) -> Path:
@@ -104,36 +105,78 @@ def set_latest_run(model_name: str, run_dir: Path) -> bool:
     return True
 
 
-def list_runs(model_name: str | None = None) -> list[dict]:
-    """Every run with a checkpoint: model, dataset, epochs, test loss, date, path, and which is the default."""
+def run_id(run: Path, model_name: str) -> str:
+    """How `aecli runs` names a run, and `--checkpoint` takes it: model/folder for runs in the home."""
+    run = Path(run)
+    inside = run.resolve().parent == runs_dir(model_name).resolve()
+    return f"{model_name}/{run.name}" if inside else str(run)
+
+
+def _summary(model: str, run: Path, checkpoint: Path) -> dict:
+    """What `aecli runs` shows of one run; ValueError where its files do not hold what aecli writes."""
     import json
 
+    config_file = checkpoint / CONFIG
+    if config_file.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{config_file} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    history, training = config.get("history"), config.get("training") or {}
+    recipe = config.get("recipe") or training
+    if not isinstance(history, list) or not all(isinstance(row, dict) for row in history):
+        raise ValueError("its history is not a list of epochs")
+    loss = history[-1].get("test_loss") if history else None
+    if loss is not None and not isinstance(loss, int | float):
+        raise ValueError("its test loss is not a number")
+    done = len(history)
+    planned = training.get("epochs", done) if isinstance(training, dict) else done
+    planned = planned if isinstance(planned, int) and planned >= done else done
+    return {
+        "id": run_id(run, model),
+        "model": model,
+        "dataset": str(recipe.get("dataset", "?")) if isinstance(recipe, dict) else "?",
+        "epochs": done,
+        "planned_epochs": planned,
+        "interrupted": done < planned,
+        "test_loss": loss,
+        "date": dt.datetime.fromtimestamp(checkpoint.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
+        "path": str(run),
+    }
+
+
+def list_runs(model_name: str | None = None, on_note=None) -> list[dict]:
+    """Every run with a checkpoint, then the bundled models: id, model, dataset, epochs (and of how many),
+    interrupted (with the command that continues it), test loss, date, path, and which each model uses."""
+    from aecli.paths import PRETRAINED
+
     base = model_home() / "runs"
-    models = (
-        [model_name] if model_name else sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-    )
+    try:
+        in_home = sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+    except OSError:
+        in_home = []
+    bundled = sorted(p.name for p in PRETRAINED.iterdir() if (p / CONFIG).is_file() and p.name != "mnist")
+    models = [model_name] if model_name else sorted({*in_home, *bundled})
     found = []
     for model in models:
-        default = newest_usable_checkpoint(model)
-        for run in all_runs(model):
-            checkpoint = newest_checkpoint(run)
-            if checkpoint is None:
-                continue
+        try:
+            default = newest_usable_checkpoint(model)
+            runs = all_runs(model)
+        except (OSError, AecliError):
+            default, runs = None, []
+        for run in runs:
             try:
-                config = json.loads((checkpoint / CONFIG).read_text(encoding="utf-8"))
-                history = config.get("history") or [{}]
-                dataset = (config.get("recipe") or config.get("training") or {}).get("dataset", "?")
-            except (OSError, ValueError, AttributeError):
+                checkpoint = newest_checkpoint(run)
+                if checkpoint is None:
+                    continue
+                row = _summary(model, run, checkpoint)
+            except (OSError, ValueError, AttributeError, TypeError, AecliError) as exc:
+                if on_note:
+                    on_note(f"skipped {run}: {exc}")
                 continue  # a damaged run is skipped here; loading it names the problem
-            found.append(
-                {
-                    "model": model,
-                    "dataset": str(dataset),
-                    "epochs": len(history) if history != [{}] else 0,
-                    "test_loss": history[-1].get("test_loss"),
-                    "date": dt.datetime.fromtimestamp(checkpoint.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
-                    "path": str(run),
-                    "default": checkpoint == default,
-                }
-            )
+            row["default"] = checkpoint == default
+            if row["interrupted"]:
+                row["resume"] = f"aecli train {model} --resume --out {run} --epochs {row['planned_epochs']}"
+            found.append(row)
+        if model in bundled:
+            row = _summary(model, PRETRAINED / model, PRETRAINED / model)
+            found.append(row | {"id": "bundled", "default": default is None, "interrupted": False})
     return found

@@ -16,6 +16,7 @@ from aecli.data import DataRecipe, adapter
 from aecli.data.base import DIGITS, Dataset, DataSpec, Split
 from aecli.data.download import download
 from aecli.errors import AecliError
+from aecli.paths import PRETRAINED
 
 SIDE = 28
 MAX_ITEMS = 1_000_000  # far more than any of these sets holds: bounds what a crafted file can make us read
@@ -186,7 +187,7 @@ def load_idx_set(name: str, recipe: DataRecipe) -> Dataset:
     return Dataset(spec, _split(s, folder, "train"), _split(s, folder, "t10k"))
 
 
-BUNDLED = Path(__file__).resolve().parents[2] / "pretrained" / "mnist"  # MNIST's test split (NOTICE.txt)
+BUNDLED = PRETRAINED / "mnist"  # MNIST's test split (NOTICE.txt)
 
 
 def bundled_mnist_test() -> Dataset:

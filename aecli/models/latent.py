@@ -1,4 +1,9 @@
-"""The prior p(z) of a variational model: the standard normal, or a learned mixture of Gaussians."""
+"""A model's latent distribution, as model state: the prior p(z) of a variational model (the standard
+normal, or a learned mixture of Gaussians) or the Gaussian fitted to an autoencoder's training codes.
+
+Every kind answers the same questions: draw latents (`sample`), the mean and spread of each
+dimension (`moments`, the unit of a traversal), and whether it is fitted to codes after training
+(`fits_codes`, then `fit`)."""
 
 import math
 from contextlib import nullcontext
@@ -6,11 +11,14 @@ from contextlib import nullcontext
 import torch
 from torch import nn
 
-from aecli.models.base import gaussian_kl, log_normal
+from aecli.models.base import gaussian_kl, log_normal, logsumexp
 
 
 class StandardNormal(nn.Module):
     """N(0, I): no parameters, so checkpoints written before priors could be learned load unchanged."""
+
+    fits_codes = False
+    unit = "prior standard deviations"
 
     def __init__(self, latent_dim: int) -> None:
         super().__init__()
@@ -38,6 +46,9 @@ class GaussianMixture(nn.Module):
     the encoder wants do not fill it; a learned mixture can follow them (docs/decisions.md has what
     it is worth). Its KL term has no closed form, so training uses a one-sample estimate.
     """
+
+    fits_codes = False
+    unit = "prior standard deviations"
 
     def __init__(self, latent_dim: int, components: int) -> None:
         super().__init__()
@@ -68,7 +79,7 @@ class GaussianMixture(nn.Module):
         )
         log_norm = logvars.sum(1) + self.latent_dim * math.log(2 * math.pi)
         per_component = -0.5 * (features @ weights.T + log_norm)
-        return torch.logsumexp(per_component + torch.log_softmax(self.logits.float(), dim=0), dim=-1)
+        return logsumexp(per_component + torch.log_softmax(self.logits.float(), dim=0), dim=-1)
 
     def kl(self, z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """log q(z|x) - log p(z) at the drawn z: an unbiased one-sample estimate of the KL per image."""
@@ -90,6 +101,55 @@ class GaussianMixture(nn.Module):
         mean = (weights * means).sum(0)
         variance = (weights * (variances + means**2)).sum(0) - mean**2
         return mean.cpu(), variance.clamp_min(0).sqrt().cpu()
+
+
+class FittedGaussian(nn.Module):
+    """The Gaussian fitted to the training codes of a model trained without a prior (the AE): its
+    samples look like training codes, where N(0, I) draws mostly noise. Buffers, so it is saved
+    with the weights; `fitted` stays 0 until `fit` has seen codes."""
+
+    fits_codes = True
+    unit = "standard deviations of the training codes"
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.register_buffer("mean", torch.zeros(latent_dim))
+        self.register_buffer("cov", torch.eye(latent_dim))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.uint8))
+
+    @torch.no_grad()
+    def fit(self, codes: torch.Tensor) -> None:
+        codes = codes.double()
+        self.mean.copy_(codes.mean(0))
+        self.cov.copy_(torch.cov(codes.T).reshape(self.latent_dim, self.latent_dim) if len(codes) > 1 else self.cov)
+        self.fitted.fill_(1)
+
+    def check(self, where: str = "this checkpoint") -> None:
+        """Refuse a covariance no Gaussian has (wrong shape was caught on loading; this is the values)."""
+        if not bool(self.fitted):
+            return
+        try:
+            torch.linalg.cholesky(self._cov64())
+        except RuntimeError:
+            raise ValueError(f"{where}: the fitted latent covariance is not positive definite") from None
+
+    def _cov64(self) -> torch.Tensor:
+        return self.cov.double().cpu() + 1e-6 * torch.eye(self.latent_dim, dtype=torch.float64)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator, temperature: float) -> torch.Tensor:
+        """z = mean + L eps, L the Cholesky factor of the fitted covariance."""
+        from aecli.errors import AecliError
+
+        if not bool(self.fitted):
+            raise AecliError("this checkpoint has no fitted latent Gaussian; retrain it, or add --naive")
+        eps = torch.randn(n, self.latent_dim, generator=generator).double() * temperature
+        return (self.mean.double().cpu() + eps @ torch.linalg.cholesky(self._cov64()).T).float()
+
+    @torch.no_grad()
+    def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.mean.float().cpu(), self.cov.diagonal().float().clamp_min(0).sqrt().cpu()
 
 
 def make_prior(latent_dim: int, components: int) -> nn.Module:
