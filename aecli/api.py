@@ -8,6 +8,7 @@ images = api.sample(ckpt, 64, seed=0).images        # float32 N x C x H x W in [
 codes = api.encode(ckpt, ["my_digits/"]).columns    # path, class, z0..., mse, psnr per image
 """
 
+import importlib
 from pathlib import Path
 
 from aecli.errors import AecliError, UsageError
@@ -86,6 +87,11 @@ def sample(ckpt, n: int, seed=None, temperature=None, naive: bool = False, out=N
     from aecli.inference.pictures import sample as run
 
     return run(ckpt, n, seed, temperature, naive, out)
+
+
+def image_shape(ckpt) -> tuple[int, int, int]:
+    """C, H, W of the images a checkpoint draws."""
+    return (ckpt.spec.channels, ckpt.spec.image_size, ckpt.spec.image_size)
 
 
 def resolve_classes(ckpt, digit: str | None = None, class_name: str | None = None) -> list[int]:
@@ -228,63 +234,28 @@ def runs(model: str | None = None, on_note=None) -> list[dict]:
 # What the command line needs besides the commands: writing results, and facts of the models, data and job.
 
 
-def save_images(images, path: Path, ncols=None, row_labels=None, col_labels=None) -> None:
-    """`.png`: a grid (a 5-D array: its rows and columns), optionally labelled; `.npy`: the raw float32 array."""
-    from aecli.store.outputs import save_images as run
+def _later(module: str, name: str):
+    """`module.name`, imported on the first call (the command line imports this file before any torch)."""
 
-    run(images, path, ncols, row_labels, col_labels)
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
-
-def check_grid_size(count: int, path: Path) -> None:
-    """Refuse, before any work, a .png grid too large to open."""
-    from aecli.store.outputs import check_grid_size as run
-
-    run(count, path)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"{module}.{name}, imported when first called."
+    return call
 
 
-def npy_stream(path: Path, shape: tuple[int, ...]):
-    """A float32 .npy written batch by batch, renamed into place when complete."""
-    from aecli.store.outputs import npy_stream as run
-
-    return run(path, shape)
-
-
-def save_csv(rows: list[dict], path: Path) -> None:
-    from aecli.store.outputs import save_csv as run
-
-    run(rows, path)
-
-
-def save_npy(array, path: Path) -> None:
-    from aecli.store.outputs import save_npy as run
-
-    run(array, path)
-
-
-def plot_embeddings(panels: list[dict], path: Path, legend_title: str, class_names=()) -> None:
-    from aecli.store.outputs import plot_embeddings as run
-
-    run(panels, path, legend_title, class_names)
-
-
-def save_worst(ckpt, scored, path: Path) -> None:
-    """The highest-scoring inputs of a `score` run: each image, its reconstruction and an error heat map."""
-    from aecli.store.pictures import save_worst as run
-
-    run(ckpt, scored, path)
-
-
-def check_table_output(path: Path) -> None:
-    """A .parquet output needs pyarrow: say so before any work."""
-    from aecli.store.tables import check_table_output as run
-
-    run(path)
-
-
-def model_home() -> Path:
-    from aecli.paths import model_home as run
-
-    return run()
+save_images = _later("aecli.store.outputs", "save_images")  # a .png grid (labelled rows and columns) or .npy
+check_grid_size = _later("aecli.store.outputs", "check_grid_size")  # refuse a grid too large to open, early
+npy_stream = _later("aecli.store.outputs", "npy_stream")  # a float32 .npy written batch by batch
+save_csv = _later("aecli.store.outputs", "save_csv")
+save_npy = _later("aecli.store.outputs", "save_npy")
+plot_embeddings = _later("aecli.store.outputs", "plot_embeddings")
+save_worst = _later("aecli.store.pictures", "save_worst")  # a score run's worst inputs, reconstructions, errors
+check_table_output = _later("aecli.store.tables", "check_table_output")  # .parquet needs pyarrow: say so early
+parse_classes = _later("aecli.data.classes", "parse_classes")  # `--classes 3,5` as class names
+check_recipe = _later("aecli.data", "check_recipe")  # an option the dataset does not read is a usage error
+model_home = _later("aecli.paths", "model_home")
 
 
 def model_options(model: str) -> dict:
@@ -310,20 +281,6 @@ def model_defaults() -> dict[str, dict]:
         }
         for name, cls in ((n, MODELS.get(n)) for n in MODELS.names())
     }
-
-
-def parse_classes(text: str) -> tuple[str, ...]:
-    """`--classes 3,5` as class names (matched to the data's when it is read)."""
-    from aecli.data.classes import parse_classes as run
-
-    return run(text)
-
-
-def check_recipe(recipe) -> None:
-    """A recipe option the dataset does not read is a usage error."""
-    from aecli.data import check_recipe as run
-
-    run(recipe)
 
 
 def job():

@@ -40,8 +40,8 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="session")
 def digits_judge_file(session_home):
     """The judge classifier for scikit-learn's digits, trained once for the whole session."""
-    from aecli.evaluate.judge import load_judge
     from aecli.data import load_dataset
+    from aecli.evaluate.judge import load_judge
     from aecli.paths import data_cache
 
     load_judge(load_dataset("digits"))

@@ -5,11 +5,11 @@ import pytest
 import torch
 from helpers import Evil
 
-from aecli.store.checkpoints import load_checkpoint, load_trainer_state, save_checkpoint
 from aecli.data import DataRecipe, DataSpec
 from aecli.data.base import DIGITS
 from aecli.errors import AecliError
 from aecli.models import create_model
+from aecli.store.checkpoints import load_checkpoint, load_trainer_state, save_checkpoint
 
 SPEC = DataSpec(name="digits", channels=1, image_size=28, class_names=DIGITS, light_on_dark=True)
 RECIPE = DataRecipe("digits")

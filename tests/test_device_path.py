@@ -2,10 +2,10 @@
 
 import torch
 
-from aecli.train import batches
-from aecli.train.batches import TrainingImages, draw_generator
 from aecli.data import DataRecipe, Split
 from aecli.device import bf16_is_native, fits_on_device, to_device, use_bf16
+from aecli.train import batches
+from aecli.train.batches import TrainingImages, draw_generator
 from aecli.train.loop import REPORT_EVERY, TrainSettings, train
 
 CUDA = torch.device("cuda")

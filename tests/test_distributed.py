@@ -108,8 +108,8 @@ def test_a_dead_peer_is_reported_in_one_line_without_gloos_source_location():
 def test_a_torchrun_worker_ends_without_the_interpreters_shutdown(monkeypatch):
     """A worker that joined a job leaves through os._exit with the command's exit code (gloo's threads,
     kept alive by DDP, could otherwise abort it while Python finalizes); a plain run exits as usual."""
-    from aecli.train import distributed
     from aecli.cli.app import main
+    from aecli.train import distributed
 
     class Exited(Exception):
         pass

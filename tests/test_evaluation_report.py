@@ -34,7 +34,8 @@ def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained, digits_ju
 
 
 def test_the_default_k_is_the_papers_5000_when_binarized(trained, monkeypatch):
-    from aecli import api, evaluation
+    from aecli import api
+    from aecli.evaluate import likelihood
 
     seen = {}
 
@@ -42,7 +43,7 @@ def test_the_default_k_is_the_papers_5000_when_binarized(trained, monkeypatch):
         seen.update(binarized=binarized, k=k)
         return {"test_images": len(test)}
 
-    monkeypatch.setattr(evaluation, "evaluate", spy)
+    monkeypatch.setattr(likelihood, "evaluate", spy)
     ckpt = api.load("vae", trained["vae"])
     api.evaluate(ckpt, binarize=True, samples=False)
     assert seen == {"binarized": True, "k": 5000}
@@ -141,8 +142,8 @@ def test_the_bundled_test_split_is_mnists_own():
 
 
 def test_the_pixel_judge_scores_stored_and_decoded_images_alike():
-    from aecli.evaluate.attribute_edits import _pixels
     from aecli.data.pixels import as_float
+    from aecli.evaluate.attribute_edits import _pixels
 
     stored = torch.randint(0, 256, (3, 1, 8, 8), dtype=torch.uint8)
     np.testing.assert_allclose(_pixels(stored), _pixels(as_float(stored)))
@@ -151,7 +152,7 @@ def test_the_pixel_judge_scores_stored_and_decoded_images_alike():
 
 def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
     from aecli.data import Split
-    from aecli.evaluate.likelihood import pca_floor
+    from aecli.evaluate.reconstruction import pca_floor
 
     rng = np.random.default_rng(0)
     base = rng.integers(60, 100, (1, 1, 8, 8))
@@ -167,7 +168,7 @@ def test_pca_floor_is_exact_on_data_in_a_low_dimensional_subspace():
 
 def test_pca_floor_of_mirrored_data_is_fitted_on_the_mirror_images_too():
     from aecli.data import Split
-    from aecli.evaluate.likelihood import pca_floor
+    from aecli.evaluate.reconstruction import pca_floor
 
     rng = np.random.default_rng(0)
     pattern = np.zeros((1, 1, 8, 8), dtype=np.int64)
@@ -182,8 +183,8 @@ def test_pca_floor_of_mirrored_data_is_fitted_on_the_mirror_images_too():
 
 @pytest.fixture
 def judged_digits(digits_judge):
-    from aecli.evaluate.judge import load_judge
     from aecli.data import load_dataset
+    from aecli.evaluate.judge import load_judge
 
     data = load_dataset("digits")
     return data, load_judge(data)
@@ -217,7 +218,7 @@ def test_cas_on_real_training_images_equals_the_judges_reference(judged_digits):
 def test_reconstruction_scores_are_perfect_for_a_perfect_copy_and_drop_with_noise():
     from aecli.data import Split
     from aecli.data.pixels import as_float
-    from aecli.evaluate.likelihood import reconstruction_scores
+    from aecli.evaluate.reconstruction import reconstruction_scores
 
     images = torch.randint(0, 256, (20, 3, 16, 16), dtype=torch.uint8)
     perfect = reconstruction_scores(Split(images), lambda batch, part: as_float(batch))

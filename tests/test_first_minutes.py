@@ -26,13 +26,13 @@ def test_help_shows_the_model_defaults_from_their_configs():
     from aecli.models import MODELS
 
     text = " ".join(invoke("train", "--help").stdout.split())
-    for name in MODELS.names():
+    for name in MODELS.names():  # every registered model, with what its own classes say
         cls = MODELS.get(name)
-        assert f"{name} {cls.Config().latent_dim}" in text  # --latent-dim (vae 20, cvae 8, ae 128)
-        lr = f"{cls.default_lr:.0e}".replace("e-0", "e-")  # 3e-3
-        assert f"{name} {lr}" in text or f"{name}/cvae {lr}" in text or f"vae/{name} {lr}" in text
-        batch = cls.default_batch_size
-        assert f"{name} {batch}" in text or f"{name}/cvae {batch}" in text or f"vae/{name} {batch}" in text
+        assert f"{name}: --dataset {cls.default_dataset}, --batch-size {cls.default_batch_size}" in text
+        assert f"--lr {cls.default_lr:g}" in text
+        for option, field in cls.Config.options().items():
+            low, high = field.metadata["range"]
+            assert f"--{option.replace('_', '-')} {field.default} ({low} to {high})" in text
 
 
 def test_training_off_a_terminal_prints_one_line_per_epoch(tmp_path):
@@ -56,19 +56,25 @@ def test_sample_reports_the_seed_it_drew(trained, tmp_path):
 
 
 def test_runs_lists_trained_runs_and_marks_the_default(trained, isolated_home):
-    assert "no runs" in invoke("runs").stdout
+    listed = json.loads(invoke("runs", "--json").stdout)["runs"]  # an empty home: the bundled models
+    assert {(r["model"], r["id"], r["default"]) for r in listed} == {
+        ("vae", "bundled", True),
+        ("cvae", "bundled", True),
+    }
     install_run("vae", trained["vae"])
     install_run("cvae", trained["cvae"])
     listed = json.loads(invoke("runs", "--json").stdout)
-    assert {r["model"] for r in listed["runs"]} == {"vae", "cvae"} and all(r["default"] for r in listed["runs"])
-    assert all(r["dataset"] == "digits" and r["epochs"] == 1 for r in listed["runs"])
+    trained_runs = [r for r in listed["runs"] if r["id"] != "bundled"]
+    assert {r["model"] for r in trained_runs} == {"vae", "cvae"} and all(r["default"] for r in trained_runs)
+    assert all(r["dataset"] == "digits" and r["epochs"] == 1 for r in trained_runs)
+    assert not any(r["default"] for r in listed["runs"] if r["id"] == "bundled")
     assert "*" in invoke("runs", "vae").stdout
 
 
 def test_close_attribute_names_are_suggested():
-    from aecli.inference.attributes import find_attribute
     from aecli.data import DataSpec
     from aecli.errors import UsageError
+    from aecli.inference.attributes import find_attribute
 
     spec = DataSpec("lfw", 1, 64, attribute_names=("Male", "Mustache", "Smiling"))
     with pytest.raises(UsageError, match="did you mean Mustache"):
@@ -101,7 +107,7 @@ def test_the_quick_start_draws_digits_a_judge_recognises(tmp_path):
 
 def test_small_datasets_get_smaller_batches():
     from aecli.models import MODELS
-    from aecli.train.loop import default_batch_size
+    from aecli.train.settings import default_batch_size
 
     vae = MODELS.get("vae")
     assert default_batch_size(vae, 60_000) == 96  # MNIST: the model's own
@@ -156,8 +162,8 @@ def test_a_training_beside_another_takes_its_share_of_the_threads(isolated_home)
 
     import torch
 
-    from aecli.train.cores import CoreShare
     from aecli.paths import data_cache
+    from aecli.train.cores import CoreShare
 
     running = data_cache() / "running"
     running.mkdir(parents=True)

@@ -21,8 +21,8 @@ import torch
 from helpers import install_run, invoke, make_mnist, write_idx
 from PIL import Image
 
-from aecli.store.checkpoints import load_checkpoint
 from aecli.errors import AecliError
+from aecli.store.checkpoints import load_checkpoint
 
 
 def copy_run(trained, tmp_path, model="vae"):
@@ -350,8 +350,8 @@ def _age(path, seconds):
 def test_an_abandoned_first_save_is_swept_at_the_next_start(isolated_home):
     import fcntl
 
-    from aecli.train.run_folder import RunFolder
     from aecli.store.runs import runs_dir
+    from aecli.train.run_folder import RunFolder
 
     base = runs_dir("vae")
     abandoned, in_use, users = base / "20260101-000000", base / "20260101-000001", base / "20260101-000002"

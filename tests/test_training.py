@@ -7,10 +7,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from aecli.store.checkpoints import load_checkpoint
 from aecli.data import DataRecipe
 from aecli.device import bf16_is_native, use_bf16
 from aecli.errors import AecliError, TrainingInterrupted, UsageError
+from aecli.store.checkpoints import load_checkpoint
 from aecli.train.loop import TrainSettings, set_learning_rate, train
 
 

@@ -58,27 +58,23 @@ def evaluate(
     as_json: Json = False,
 ) -> None:
     """Test-set metrics, each with what it is comparable to: -ELBO and importance-weighted NLL (nats),
-    MSE and PSNR; for labelled data classifier FID, and GAN-test and CAS for conditional models."""
-
+    MSE and PSNR; for labelled data classifier FID, and GAN-test and CAS for class models; with
+    --anomaly, one-class AUROC and AUPR."""
     ckpt = load(model, checkpoint)
     if anomaly:
         with reporter() as notes:
             report = api.anomaly(ckpt, data_dir, notes, samples or 100)
-        emit(report, as_json)
-        if not as_json:
-            for metric in ckpt.model.score_metrics:
-                row = report[metric]
-                typer.echo(f"{metric}: AUROC {row['auroc']:.4f}, AUPR {row['aupr']:.4f}")
-                for name, part in row["per_class"].items():
-                    typer.echo(f"  {name}: AUROC {part['auroc']:.4f}, AUPR {part['aupr']:.4f}")
+        emit(report, True) if as_json else show_anomaly(report)
         return
     with reporter() as notes:
         metrics = api.evaluate(
             ckpt, samples, data_dir, notes, binarize=binarize, attribute=attribute, test_images=test_images
         )
-    if as_json:
-        emit(metrics, True)
-        return
+    emit(metrics, True) if as_json else show_metrics(metrics)
+
+
+def show_metrics(metrics: dict) -> None:
+    """Each metric on a line, with what it is comparable to."""
     protocols = metrics.pop("protocols")
     for key, value in metrics.items():
         if isinstance(value, dict):
@@ -88,3 +84,13 @@ def evaluate(
 
 def shown(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) and math.isfinite(value) else str(value)
+
+
+def show_anomaly(report: dict) -> None:
+    """The one-class table: each score's AUROC and AUPR, overall and per held-out class."""
+    for metric in report["metrics"]:
+        row = report[metric]
+        normal = ", ".join(report["normal_classes"])
+        typer.echo(f"{metric}: AUROC {row['auroc']:.4f}, AUPR {row['aupr']:.4f}  (normal: {normal})")
+        for name, part in row["per_class"].items():
+            typer.echo(f"  {name}: AUROC {part['auroc']:.4f}, AUPR {part['aupr']:.4f}")

@@ -34,7 +34,7 @@ def sample(
     api.check_grid_size(n, out)
     ckpt = load(model, checkpoint)
     if out.suffix.lower() == ".npy":
-        with api.npy_stream(out, (n, *api.ckpt_image_shape(ckpt))) as array:
+        with api.npy_stream(out, (n, *api.image_shape(ckpt))) as array:
             result = api.sample(ckpt, n, seed, temperature, naive, out=array)
     else:
         result = api.sample(ckpt, n, seed, temperature, naive)

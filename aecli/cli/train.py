@@ -1,8 +1,6 @@
 """aecli train MODEL"""
 
 import sys
-from pathlib import Path
-from typing import Annotated
 
 import typer
 from typer.core import TyperCommand
@@ -10,7 +8,28 @@ from typer.core import TyperCommand
 from aecli import api
 from aecli.api import UsageError
 from aecli.cli.app import app, command, emit, reporter, say
-from aecli.cli.options import MAX_SEED, Json, Model, examples
+from aecli.cli.options import Json, Model, examples
+from aecli.cli.train_options import (
+    BatchSizeOption,
+    BinarizeOption,
+    ClassesOption,
+    CropOption,
+    DataDirOption,
+    DatasetOption,
+    DeviceOption,
+    EpochsOption,
+    GreyOption,
+    ImageSizeOption,
+    LatentDimOption,
+    LimitOption,
+    LrOption,
+    OutOption,
+    PrecisionOption,
+    ResumeOption,
+    SeedOption,
+    SplitByOption,
+    ThreadsOption,
+)
 
 
 def model_options(model: str, args: list[str]) -> dict:
@@ -44,7 +63,6 @@ class TrainHelp(TyperCommand):
     """`train --help` ends with each model's defaults and options, read from the model registry."""
 
     def format_epilog(self, ctx, formatter) -> None:
-        super().format_epilog(ctx, formatter)
         lines = []
         for name, facts in api.model_defaults().items():
             lines.append(
@@ -54,6 +72,7 @@ class TrainHelp(TyperCommand):
                 lines.append(f"  --{option.replace('_', '-')} {default} ({low} to {high}): {text}")
         formatter.write_paragraph()
         formatter.write_text("\b\nModels, their defaults and their own options:\n" + "\n".join(lines))
+        super().format_epilog(ctx, formatter)  # the examples, last as in every help
 
 
 TRAIN_FLAGS = [
@@ -82,79 +101,25 @@ TRAIN_FLAGS = [
 def train(
     ctx: typer.Context,
     model: Model,
-    dataset: Annotated[
-        str | None,
-        typer.Option(
-            help="mnist, fashion-mnist, kmnist, digits, folder (your own images), lfw, lfw-mini, celeba "
-            "[default: the model's, listed below]."
-        ),
-    ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", metavar="DIR", help="Read the dataset from local files.")
-    ] = None,
-    epochs: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Total epochs (with --resume: including those done).")
-    ] = 20,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(
-            min=1, max=65_536, help="Images per step [default: the model's, below; smaller for small datasets]."
-        ),
-    ] = None,
-    lr: Annotated[
-        float | None, typer.Option(min=1e-8, max=10.0, help="Adam learning rate [default: the model's, below].")
-    ] = None,
-    latent_dim: Annotated[
-        int | None, typer.Option(min=1, max=4096, help="Latent size [default: the model's, below].")
-    ] = None,
-    device: Annotated[str, typer.Option(help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps.")] = "auto",
-    precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware has it), fp32 or bf16.")] = "auto",
-    threads: Annotated[
-        int | None,
-        typer.Option(min=1, max=1024, help="CPU threads (default: one per core; 1 each for runs side by side)."),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, max=MAX_SEED, help="Random seed (default: drawn, and recorded).")
-    ] = None,
-    image_size: Annotated[
-        int | None,
-        typer.Option(min=16, max=512, help="Image side (folder: default the images' own; lfw, celeba, lfw-mini: 64)."),
-    ] = None,
-    crop: Annotated[
-        float | None,
-        typer.Option(
-            min=0.05, max=1.0, help="Centre crop, a fraction of the shorter side (folder 1, lfw 0.36, celeba 0.83)."
-        ),
-    ] = None,
-    grey: Annotated[bool, typer.Option("--grey", help="Convert colour images to grey (folder, lfw, celeba).")] = False,
-    limit: Annotated[
-        int | None, typer.Option(min=1, help="Use only the first N images of each split (quick trials).")
-    ] = None,
-    split_by: Annotated[
-        str | None,
-        typer.Option(
-            "--split-by",
-            metavar="COLUMN",
-            help="folder: keep each value of this table column (or 'class') on one side of the split.",
-        ),
-    ] = None,
-    classes: Annotated[
-        str | None,
-        typer.Option(
-            "--classes",
-            metavar="LIST",
-            help="Train on these classes only, e.g. 3 or 3,5 or class names (one normal class for anomaly scores).",
-        ),
-    ] = None,
-    binarize: Annotated[
-        bool, typer.Option("--binarize", help="Train on dynamically binarized pixels (vae/cvae).")
-    ] = False,
-    out: Annotated[
-        Path | None, typer.Option("--out", metavar="DIR", help="Run folder (default: a new one in the model home).")
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the newest run (or --out) from its last epoch.")
-    ] = False,
+    dataset: DatasetOption = None,
+    data_dir: DataDirOption = None,
+    epochs: EpochsOption = 20,
+    batch_size: BatchSizeOption = None,
+    lr: LrOption = None,
+    latent_dim: LatentDimOption = None,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    threads: ThreadsOption = None,
+    seed: SeedOption = None,
+    image_size: ImageSizeOption = None,
+    crop: CropOption = None,
+    grey: GreyOption = False,
+    limit: LimitOption = None,
+    split_by: SplitByOption = None,
+    classes: ClassesOption = None,
+    binarize: BinarizeOption = False,
+    out: OutOption = None,
+    resume: ResumeOption = False,
     as_json: Json = False,
 ) -> None:
     """Train a model; a checkpoint is written after every epoch.
@@ -177,14 +142,6 @@ def train(
         model, None if resume else recipe, epochs, batch_size, lr, seed, binarize, precision, options
     )
 
-    def epoch_line(row: dict, used) -> None:
-        """One plain line per epoch, for logs: off a terminal no progress bar is shown."""
-        left = (used.epochs - row["epoch"]) * row["seconds"]
-        say(
-            f"epoch {row['epoch']}/{used.epochs}: train loss {row['train_loss']:.3f}, test loss "
-            f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
-        )
-
     if not api.job().writer:  # under torchrun only rank 0 reports and prints
         api.train(settings, device=device, out=out, resume=resume, threads=threads)
         return
@@ -199,6 +156,20 @@ def train(
             on_epoch=None if sys.stderr.isatty() else epoch_line,
             threads=threads,
         )
+    emit(summarise(model, result), as_json, [result.checkpoint])
+
+
+def epoch_line(row: dict, used) -> None:
+    """One plain line per epoch, for logs: off a terminal no progress bar is shown."""
+    left = (used.epochs - row["epoch"]) * row["seconds"]
+    say(
+        f"epoch {row['epoch']}/{used.epochs}: train loss {row['train_loss']:.3f}, test loss "
+        f"{row['test_loss']:.3f}, {row['images_per_second']:,.0f} images/s, ETA {left:.0f} s"
+    )
+
+
+def summarise(model: str, result) -> dict:
+    """What `train` prints: the checkpoint and its figures (and says where the run is)."""
     last = result.history[-1]
     seconds = result.train_seconds
     summary = {
@@ -218,4 +189,4 @@ def train(
     say(f"epoch {last['epoch']}: test loss {last['test_loss']:.3f}; run saved in {result.run_dir}")
     if not result.in_home:
         say(f"This run is outside the model home; use it with --checkpoint {result.run_dir}")
-    emit(summary, as_json, [result.checkpoint])
+    return summary

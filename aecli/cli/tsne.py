@@ -24,7 +24,10 @@ def tsne(
         list[str], typer.Argument(help="One or more models, e.g. `vae cvae` to compare.", show_default=False)
     ],
     checkpoint: Checkpoint = None,
-    attribute: Annotated[str, typer.Option(help="Colour by this attribute when the data has no classes.")] = "Smiling",
+    attribute: Annotated[
+        str | None,
+        typer.Option(help="Colour by this attribute [default: by class; Smiling where the data has no classes]."),
+    ] = None,
     n: Annotated[int, typer.Option("-n", min=10, max=100_000, help="How many test images.")] = 5000,
     seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="t-SNE random seed.")] = 0,
     out: Path = output("tsne.png", ".png plot, .csv or .npy (x, y, label)."),

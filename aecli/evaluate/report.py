@@ -67,7 +67,7 @@ def anomaly(ckpt: Checkpoint, data_dir=None, reporter: Reporter | None = None, k
     test = data.test
     names = list(data.spec.class_names)
     report = {"model": ckpt.model.name, "checkpoint": str(ckpt.path), "dataset": data.spec.name}
-    report |= {"normal_classes": list(normal), "test_images": len(test)}
+    report |= {"normal_classes": list(normal), "test_images": len(test), "metrics": list(ckpt.model.score_metrics)}
     for metric in ckpt.model.score_metrics:
         scores = score_batch(ckpt.model, test.images, None, metric, k)
         report[metric] = one_class_report(scores, names, test.labels.numpy(), set(normal))

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from aecli.errors import AecliError, UsageError
+from aecli.errors import AecliError
 from aecli.paths import PRETRAINED, model_home
 from aecli.store.runs import CONFIG, newest_usable_checkpoint, run_id, runs_dir
 
@@ -38,7 +38,7 @@ def _by_run_id(model_name: str, text: str) -> Path | None:
     """`vae/20261206-101500` or `20261206-101500`: a run folder in the home (never a path outside it)."""
     model, _, name = text.rpartition("/")
     if model and model != model_name:
-        raise UsageError(f"run {text} is a {model} run; use `aecli ... {model}` or another --checkpoint")
+        return None  # a path, not a run id of this model
     if not name or name in (".", "..") or "\\" in name:
         return None
     folder = runs_dir(model_name) / name

@@ -74,29 +74,11 @@ def start(
     if threads:  # CPU threads for this run (default: torch's, one per core)
         torch.set_num_threads(threads)
     prior = state = None
-    cls = MODELS.get(settings.model)
     if resume:
         prior, state, settings = _resume(settings, torch_device, out)
     elif group.writer:
         RunFolder.check_new(out)
-    recipe = settings.data or DataRecipe(cls.default_dataset)
-    seed = broadcast(settings.seed if settings.seed is not None else drawn_seed(None), group)
-    settings = replace(
-        settings,
-        data=recipe,
-        seed=seed,
-        lr=settings.lr or cls.default_lr,
-    )
-    bf16 = use_bf16(settings.precision, torch_device)
-    seed_everything(settings.seed)
-    data = load_dataset(recipe, reporter=reporter)
-    settings = replace(
-        settings, data=data.recipe, batch_size=settings.batch_size or default_batch_size(cls, len(data.train))
-    )
-    for note in data.notes:
-        reporter.note(note)
-    if len(data.train) < 2:
-        raise AecliError(f"{recipe.dataset} has {len(data.train)} training image; training needs at least 2")
+    settings, data = _settings_and_data(settings, group, reporter)
     if prior is not None:
         model, history = prior.model, list(prior.history)
     else:
@@ -110,34 +92,43 @@ def start(
         first_epoch = int(state["epochs_completed"]) + 1
     if first_epoch > settings.epochs:
         raise UsageError(f"{prior.path.parent} already has {first_epoch - 1} epochs; pass a larger --epochs")
-    # created only now, so a bad dataset or option leaves no empty run behind; only rank 0 writes
-    folder = None
-    if group.writer:
-        folder = RunFolder.open_existing(prior.path.parent) if prior else RunFolder.create(settings.model, out)
-    path = Path(broadcast(str(folder.path) if folder else None, group))
-    folder = folder or RunFolder(path, settings.model, created=False)  # other ranks only read it
+    folder = _run_folder(settings, group, prior, out)
     forward = data_parallel(model, torch_device) if group.parallel else model.loss
     cores = CoreShare(torch_device.type == "cpu" and not threads and not group.parallel)
-    session = Session(
-        settings,
-        data,
-        TrainingImages.place(data.train, torch_device),
-        model,
-        optimizer,
-        torch_device,
-        folder,
-        history,
-        first_epoch,
-        bf16,
-        group=group,
-        forward=forward,
-        cores=cores,
-    )
+    train_set = TrainingImages.place(data.train, torch_device)
+    bf16 = use_bf16(settings.precision, torch_device)
+    session = Session(settings, data, train_set, model, optimizer, torch_device, folder, history, first_epoch, bf16)
+    session.group, session.forward, session.cores = group, forward, cores
     if data.spec.faces or (data.spec.name == "folder" and not data.spec.light_on_dark):
         from aecli.data.faces import face_frame  # None where too few training images show a face
 
         session.face_frame = face_frame(data.train.images)
     return session, state
+
+
+def _settings_and_data(settings: TrainSettings, group: Group, reporter: Reporter) -> tuple[TrainSettings, Dataset]:
+    """The data read, and every setting left open decided: seed (the same on every rank), rate, batch."""
+    cls = MODELS.get(settings.model)
+    recipe = settings.data or DataRecipe(cls.default_dataset)
+    seed = broadcast(settings.seed if settings.seed is not None else drawn_seed(None), group)
+    settings = replace(settings, data=recipe, seed=seed, lr=settings.lr or cls.default_lr)
+    seed_everything(settings.seed)
+    data = load_dataset(recipe, reporter=reporter)
+    batch_size = settings.batch_size or default_batch_size(cls, len(data.train))
+    for note in data.notes:
+        reporter.note(note)
+    if len(data.train) < 2:
+        raise AecliError(f"{recipe.dataset} has {len(data.train)} training image; training needs at least 2")
+    return replace(settings, data=data.recipe, batch_size=batch_size), data
+
+
+def _run_folder(settings: TrainSettings, group: Group, prior, out: Path | None) -> RunFolder:
+    """Created only now, so a bad dataset or option leaves no empty run behind; only rank 0 writes."""
+    folder = None
+    if group.writer:
+        folder = RunFolder.open_existing(prior.path.parent) if prior else RunFolder.create(settings.model, out)
+    path = Path(broadcast(str(folder.path) if folder else None, group))
+    return folder or RunFolder(path, settings.model, created=False)  # other ranks only read it
 
 
 def adam(model: Autoencoder, lr: float) -> torch.optim.Adam:
