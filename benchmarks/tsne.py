@@ -13,11 +13,11 @@ from common import Timer, mnist_folder, table
 
 
 def latent_vectors(n: int) -> np.ndarray:
-    from aecli.store.checkpoints import load_checkpoint
-    from aecli.store.choose import find_checkpoint
     from aecli.data import load_dataset
     from aecli.errors import AecliError
     from aecli.evaluate.likelihood import embeddings
+    from aecli.store.checkpoints import load_checkpoint
+    from aecli.store.choose import find_checkpoint
     from aecli.train.loop import TrainSettings, train
 
     folder = mnist_folder()

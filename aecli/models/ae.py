@@ -11,7 +11,16 @@ from torch.nn import functional as F
 from aecli.models.base import Autoencoder, ModelConfig, flat_size, register_model, setting, ssim
 from aecli.models.latent import FittedGaussian
 
-STAGES = 4  # 64 -> 32 -> 16 -> 8 -> 4
+MAX_STAGES = 4  # 64 -> 32 -> 16 -> 8 -> 4; a side that halves fewer times (28 -> 14 -> 7) gets fewer stages
+MIN_STAGES = 2
+
+
+def stages(image_size: int) -> int:
+    """Stride-2 stages for a side: as many halvings as divide it, at most four."""
+    count = 0
+    while count < MAX_STAGES and image_size % 2 ** (count + 1) == 0:
+        count += 1
+    return count
 # faces refined at once, by pixels: the decoder's saved activations stay near 100 MB (64x64: 64 faces)
 REFINE_PIXELS = 2**18
 REFINE_LR = 0.1  # Adam's rate on the codes while refining them (0.05: the same figure in 1.5x the steps)
@@ -27,7 +36,7 @@ class AEConfig(ModelConfig):
     def latent_grid(self) -> tuple[int, int] | None:
         """(channels, side) of the latent grid over the last stage's cells, or None for one vector:
         a grid needs a whole number of channels per cell."""
-        side = self.image_size // 2**STAGES
+        side = self.image_size // 2 ** stages(self.image_size)
         if not self.grid_latent or self.latent_dim % (side * side):
             return None
         return self.latent_dim // (side * side), side
@@ -38,7 +47,7 @@ class AE(Autoencoder):
     name = "ae"
     Config = AEConfig
     default_dataset = "lfw"
-    size_multiple = 2**STAGES
+    size_multiple = 2**MIN_STAGES
     score_metrics: ClassVar[dict[str, str]] = {
         "mse": "mean squared error per pixel of the reconstruction from the encoder's code",
         "ssim": "1 - mean structural similarity of that reconstruction (7x7 window)",
@@ -52,12 +61,13 @@ class AE(Autoencoder):
 
     def __init__(self, config: AEConfig) -> None:
         super().__init__(config)
-        widths = [config.width * 2**i for i in range(STAGES)]
+        depth = stages(config.image_size)
+        widths = [config.width * 2**i for i in range(depth)]
         down, channels = [], config.channels
         for w in widths:
             down += [nn.Conv2d(channels, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU()]
             channels = w
-        side = config.image_size // 2**STAGES
+        side = config.image_size // 2**depth
         grid = config.latent_grid()
         if grid:
             # each cell of the last stage gets its own few codes through a 1x1 convolution: far fewer
@@ -68,7 +78,7 @@ class AE(Autoencoder):
             from_latent = [nn.Unflatten(1, (codes, side, side)), nn.Conv2d(codes, widths[-1], 1)]
             from_latent += [nn.BatchNorm2d(widths[-1]), nn.ReLU()]
         else:
-            features = flat_size(config, STAGES, widths[-1])
+            features = flat_size(config, depth, widths[-1])
             to_latent = [nn.Flatten(), nn.Linear(features, config.latent_dim)]
             from_latent = [nn.Linear(config.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (widths[-1], side, side))]
         self.encoder = nn.Sequential(*down, *to_latent)
