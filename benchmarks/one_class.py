@@ -42,25 +42,19 @@ def run(dataset: str, data_dir: str | None, epochs: int, seed: int, classes: lis
     return results
 
 
+def row(name: str, values: list[float], digits: int = 1) -> str:
+    shown = " | ".join(f"{v:.{digits}f}" for v in values)
+    return f"| {name} | {shown} | **{sum(values) / len(values):.{digits}f}** | {min(values):.{digits}f} |"
+
+
 def table(results: dict, classes: list[str], dataset: str) -> str:
     rows = [f"| normal class | {' | '.join(classes)} | mean | min |", "|---" * (len(classes) + 3) + "|"]
     for model, per_class in results.items():
         for metric in [k for k in next(iter(per_class.values())) if k != "seconds"]:
-            values = [per_class[c][metric] for c in classes]
-            shown = " | ".join(f"{v:.1f}" for v in values)
-            rows.append(
-                f"| aecli {model} {metric} | {shown} | **{sum(values) / len(values):.1f}** | {min(values):.1f} |"
-            )
-        seconds = [per_class[c]["seconds"] for c in classes]
-        rows.append(
-            f"| {model} training seconds | {' | '.join(f'{s:.0f}' for s in seconds)} | {sum(seconds) / len(seconds):.0f} | |"
-        )
+            rows.append(row(f"aecli {model} {metric}", [per_class[c][metric] for c in classes]))
+        rows.append(row(f"{model} training seconds", [per_class[c]["seconds"] for c in classes], 0))
     if dataset == "mnist":
-        for name, values in PUBLISHED.items():
-            shown = " | ".join(f"{v:.1f}" for v in values)
-            rows.append(
-                f"| {name} (Ruff et al. 2018) | {shown} | {sum(values) / len(values):.1f} | {min(values):.1f} |"
-            )
+        rows += [row(f"{name} (Ruff et al. 2018)", values) for name, values in PUBLISHED.items()]
     return "\n".join(rows)
 
 
@@ -80,9 +74,8 @@ def main() -> None:
         classes = list(SETS["fashion-mnist"].class_names)
     data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
     results = run(args.dataset, data_dir, args.epochs, args.seed, classes, args.out)
-    print(
-        f"\n{args.dataset}, {args.epochs} epochs per class, seed {args.seed}, {platform.processor() or platform.machine()}"
-    )
+    machine = platform.processor() or platform.machine()
+    print(f"\n{args.dataset}, {args.epochs} epochs per class, seed {args.seed}, {machine}")
     print(table(results, classes, args.dataset))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from aecli.evaluate.judge import BUNDLED_JUDGE, accuracy, save_judge, train_classifier
 from aecli.data import load_dataset
+from aecli.evaluate.judge import BUNDLED_JUDGE, accuracy, save_judge, train_classifier
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ def stages(image_size: int) -> int:
     while count < MAX_STAGES and image_size % 2 ** (count + 1) == 0:
         count += 1
     return count
+
+
 # faces refined at once, by pixels: the decoder's saved activations stay near 100 MB (64x64: 64 faces)
 REFINE_PIXELS = 2**18
 REFINE_LR = 0.1  # Adam's rate on the codes while refining them (0.05: the same figure in 1.5x the steps)
