@@ -32,7 +32,7 @@ CASES = [
     (["train", "vae", "--dataset", "digits", "--data-dir", T], 2, "does not use --data-dir"),
     (["train", "vae", "--data-dir", T + "/nothing-here"], 1, "--dataset digits"),
     (["train", "cvae", "--dataset", "lfw-mini"], 2, "class labels"),
-    (["train", "ae", "--dataset", "lfw-mini", "--image-size", "40"], 2, "--image-size"),
+    (["train", "ae", "--dataset", "lfw-mini", "--image-size", "42"], 2, "--image-size"),
     (["train", "vae", "--resume"], 1, "drop --resume"),
     (["train", "ae", "--data-dir", T + "/nothing-here"], 1, "lfw-mini"),
     (["reconstruct", "vae", "-n", "0"], 2, "-n"),

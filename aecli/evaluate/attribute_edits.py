@@ -70,9 +70,11 @@ def attribute_edit_metrics(
         return {}  # every test face (or none) has it: nothing to separate or edit
     judge = pixel_judge(data, column)
     images = test.images[known]
-    codes = latent_codes(model, images)
-    without = images[np.flatnonzero(~has)[:EDITED_FACES]]
-    edits = apply_attribute(model, without, direction, [0.0, strength])  # N x 2: reconstruction, edited
+    labels = test.labels[known] if test.labels is not None else None
+    codes = latent_codes(model, images, labels)
+    chosen = np.flatnonzero(~has)[:EDITED_FACES]
+    without, their_labels = images[chosen], labels[chosen] if labels is not None else None
+    edits = apply_attribute(model, without, direction, [0.0, strength], their_labels)  # N x 2: as is, edited
     before, after = (judge.predict_proba(_pixels(edits[:, i]))[:, 1] for i in (0, 1))
     # identity: is each edited face still nearer its own reconstruction than any other face's?
     recon, edited = edits[:, 0].flatten(1), edits[:, 1].flatten(1)

@@ -40,9 +40,14 @@ def find_attribute(spec: DataSpec, name: str) -> int:
 
 
 def apply_attribute(
-    model: Autoencoder, images: torch.Tensor, direction: torch.Tensor, strengths: list[float]
+    model: Autoencoder,
+    images: torch.Tensor,
+    direction: torch.Tensor,
+    strengths: list[float],
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """N x K images: each image's code moved along `direction` by each strength."""
-    z = latent_codes(model, images, refine=True)
-    columns = [decode(model, z + s * direction) for s in strengths]
+    """N x K images: each image's code moved along `direction` by each strength (a class model keeps
+    each image's class)."""
+    z = latent_codes(model, images, labels, refine=True)
+    columns = [decode(model, z + s * direction, labels) for s in strengths]
     return torch.stack(columns, dim=1)

@@ -239,16 +239,17 @@ def smile(
     if directions is None:
         raise AecliError(f"{ckpt.path} stores no attribute vectors; retrain it on data with attributes")
     if inputs:
-        faces, _ = images_to_show(ckpt, inputs, n, data_dir, reporter)
+        faces, labels = images_to_show(ckpt, inputs, n, data_dir, reporter)
     else:
         test = recorded_data(ckpt.recipe, data_dir, reporter).test
         scores = test.attributes[:, index] if test.attributes is not None else None
         if scores is None or torch.isnan(scores).all():
             raise AecliError("the test faces have no attribute scores; pass your own photos with --input")
         known = torch.nonzero(~torch.isnan(scores)).squeeze(1)
-        faces = test.images[known[torch.argsort(scores[known])][:n]]
+        chosen = known[torch.argsort(scores[known])][:n]
+        faces, labels = test.images[chosen], test.labels[chosen] if test.labels is not None else None
     strengths = torch.linspace(0, strength, steps).tolist()
-    grid = apply_attribute(ckpt.model, faces, directions[index], strengths).numpy()
+    grid = apply_attribute(ckpt.model, faces, directions[index], strengths, labels).numpy()
     col_labels = [number(s) for s in strengths]
     if inputs:  # the photo itself first, then its edits
         grid = np.concatenate([as_float(faces).numpy()[:, None], grid], axis=1)

@@ -73,6 +73,7 @@ def start(
         group, torch_device = join(torch_device)
     if threads:  # CPU threads for this run (default: torch's, one per core)
         torch.set_num_threads(threads)
+    use_bf16(settings.precision, torch_device)  # a bad --precision is refused before anything is made
     prior = state = None
     if resume:
         prior, state, settings = _resume(settings, torch_device, out)
