@@ -258,6 +258,15 @@ check_recipe = _later("aecli.data", "check_recipe")  # an option the dataset doe
 model_home = _later("aecli.paths", "model_home")
 
 
+MODEL_HELPERS = ("__init__", "base", "latent", "layers")  # the modules of aecli/models/ that hold no model
+
+
+def model_names() -> list[str]:
+    """The models' names, read without importing torch: each model lives in a module of its own name
+    (a test holds the registry to this)."""
+    return sorted(p.stem for p in (Path(__file__).parent / "models").glob("*.py") if p.stem not in MODEL_HELPERS)
+
+
 def model_options(model: str) -> dict:
     """The options of a model's config a user sets: name -> (default, (low, high), help)."""
     from aecli.models import MODELS

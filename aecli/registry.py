@@ -31,14 +31,13 @@ class Registry(Generic[T]):
         return decorator
 
     def get(self, name: str) -> T:
-        try:
+        if name in self._entries:
             return self._entries[name]
-        except KeyError:
-            valid = ", ".join(self.names())
-            raise UsageError(f"unknown {self.kind} {name!r}; choose one of: {valid}") from None
+        lowered = {key.lower(): key for key in self._entries}
+        if str(name).lower() in lowered:
+            return self._entries[lowered[str(name).lower()]]
+        hint = did_you_mean(str(name), self._entries)
+        raise UsageError(f"unknown {self.kind} {name!r}; {hint}choose one of: {', '.join(self.names())}")
 
     def names(self) -> list[str]:
         return sorted(self._entries)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._entries

@@ -21,6 +21,7 @@ def test_frechet_distance_is_zero_for_equal_statistics_and_grows_with_the_gap():
     assert frechet_distance(stats, scaled) == pytest.approx(np.trace(np.cov(a.T)), rel=1e-4)
 
 
+@pytest.mark.slow  # trains the digits judge once for the session
 def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained, digits_judge):
     result = invoke("eval", "vae", "--checkpoint", trained["vae"], "--binarize", "-k", "20", "--json")
     assert result.exit_code == 0, result.output

@@ -80,11 +80,7 @@ def test_corrupt_empty_and_imageless_folders_are_clear_errors(tmp_path):
     (root / "circle" / "circle_03.png").write_bytes(b"\x89PNG not really")
     with pytest.raises(AecliError, match="circle_03.png"):
         folder(root)
-    assert (
-        not list((tmp_path / "cache" / "folder").glob("prepared-*"))
-        if (tmp_path / "cache" / "folder").exists()
-        else True
-    )
+    assert not list((tmp_path / "cache").rglob("prepared-*"))  # nothing half-prepared was kept
     (tmp_path / "empty").mkdir()
     with pytest.raises(AecliError, match="no PNG, JPEG"):
         folder(tmp_path / "empty")

@@ -51,3 +51,45 @@ def test_a_damaged_run_is_skipped_with_a_note(trained):
     result = invoke("runs")
     assert result.exit_code == 0 and "skipped" in result.stderr and "zz-damaged" in result.stderr
     assert good.name in result.stdout
+
+
+def test_model_names_are_checked_first_in_any_case_with_a_suggestion(tmp_path):
+    from aecli import api
+    from aecli.models import MODELS
+
+    assert api.model_names() == MODELS.names()  # the light list is the registry's
+    typo = invoke("train", "vea", "--dataset", "digits")
+    assert typo.exit_code == 2 and "did you mean vae?" in typo.stderr
+    upper = invoke("sample", "VAE", "-n", "2", "-o", tmp_path / "s.png")
+    assert upper.exit_code == 0, upper.output
+
+
+def test_a_data_dir_that_does_not_exist_is_said_so(tmp_path):
+    result = invoke("train", "vae", "--dataset", "mnist", "--data-dir", tmp_path / "nowhere", "--epochs", "1")
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("epoch-*"))
+
+
+def test_traverse_labels_read_as_numbers_and_tsne_classes_as_names(tmp_path, trained):
+    from aecli import api
+
+    ckpt = api.load("vae", trained["vae"])
+    result = api.traverse(ckpt, dims="0,3", radius=2, steps=7)
+    assert result.col_labels == ["-2", "-1.33", "-0.67", "0", "+0.67", "+1.33", "+2"]
+    out = tmp_path / "t.csv"
+    assert invoke("tsne", "vae", "--checkpoint", trained["vae"], "-n", "40", "-o", out).exit_code == 0
+    labels = {line.split(",")[-1] for line in out.read_text().splitlines()[1:]}
+    assert labels <= {str(d) for d in range(10)} and not any("." in label for label in labels)
+    repeated = invoke("traverse", "vae", "--checkpoint", trained["vae"], "--dims", "1,1", "-o", tmp_path / "x.png")
+    assert repeated.exit_code == 2 and "more than once" in repeated.stderr
+
+
+def test_resume_takes_the_command_as_typed_and_names_each_option_that_differs(tmp_path):
+    first = ["train", "vae", "--dataset", "digits", "--seed", "0", "--out", tmp_path / "run9"]
+    assert invoke(*first, "--epochs", "1").exit_code == 0
+    again = invoke(*first, "--epochs", "2", "--resume")  # the up arrow, then --resume
+    assert again.exit_code == 0, again.output
+    other = ["train", "vae", "--dataset", "digits", "--seed", "5", "--width", "16", "--out", tmp_path / "run9"]
+    differ = invoke(*other, "--epochs", "3", "--resume")
+    assert differ.exit_code == 2
+    assert "--seed (the run's: 0)" in differ.stderr and "--width (the run's: 8)" in differ.stderr

@@ -46,6 +46,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: `aecli --help` in a tenth of a second, not half
+    epilog="\b\nExamples:\n  aecli train cvae --dataset digits --epochs 5\n"
+    "  aecli generate cvae --digit 7 -o seven.png\n  aecli score vae scans/ -o scores.csv\n  aecli runs",
 )
 
 
@@ -173,6 +175,11 @@ def extra_inputs(ctx: typer.Context, inputs: list[Path] | None) -> list[Path] | 
 
 
 def main() -> None:
+    try:
+        os.getcwd()
+    except OSError:  # before torch, whose libraries abort with a fatal error there
+        say("Error: the current folder no longer exists; cd to one that does")
+        sys.exit(1)
     try:
         app(prog_name="aecli")
     except SystemExit as exc:

@@ -7,7 +7,7 @@ import typer
 
 from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output, reporter
-from aecli.cli.options import Checkpoint, ClassName, DataDir, Json, Model, Split, Strict, examples, output
+from aecli.cli.options import Checkpoint, ClassName, DataDir, ImageFiles, Json, Model, Split, Strict, examples, output
 
 
 @app.command(
@@ -20,10 +20,7 @@ from aecli.cli.options import Checkpoint, ClassName, DataDir, Json, Model, Split
 @command
 def encode(
     model: Model,
-    inputs: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Image files, folders (searched recursively) or patterns.", show_default=False),
-    ] = None,
+    inputs: ImageFiles = None,
     split: Split = None,
     checkpoint: Checkpoint = None,
     out: Path = output("codes.csv", ".csv or .parquet (a row per image), or .npy (the codes alone, in input order)."),

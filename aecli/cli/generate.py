@@ -7,7 +7,7 @@ import typer
 
 from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output
-from aecli.cli.options import Checkpoint, Json, Seed, Temperature, examples, output
+from aecli.cli.options import Checkpoint, Json, Seed, Temperature, examples, known_model, output
 
 
 @app.command(
@@ -19,7 +19,9 @@ from aecli.cli.options import Checkpoint, Json, Seed, Temperature, examples, out
 )
 @command
 def generate(
-    model: Annotated[str, typer.Argument(help="A conditional model: cvae.", show_default=False)],
+    model: Annotated[
+        str, typer.Argument(help="A model that takes a class: cvae.", show_default=False, callback=known_model)
+    ],
     digit: Annotated[
         str | None, typer.Option("--digit", metavar="D|all", help="The digit to draw (digit datasets).")
     ] = None,

@@ -16,9 +16,9 @@ def interpolate(
     model: Model,
     checkpoint: Checkpoint = None,
     n: Annotated[int, typer.Option("-n", min=2, max=1000, help="Steps along the line, ends included.")] = 10,
-    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Picks the two test images.")] = 0,
-    out: Path = output("interpolation.png", ".png strip or .npy array (N x C x H x W)."),
     data_dir: DataDir = None,
+    seed: Annotated[int, typer.Option(min=0, max=api.MAX_SEED, help="Picks the two test images.")] = 0,
+    out: Path = output("interpolation.png", ".png strip or .npy array (N x C x H x W)."),
     as_json: Json = False,
 ) -> None:
     """Decode a straight line in latent space between two test images."""

@@ -5,9 +5,26 @@ from typing import Annotated
 
 import typer
 
+from aecli import api
 from aecli.api import MAX_SEED
 
-Model = Annotated[str, typer.Argument(help="Model name: ae, vae or cvae.", show_default=False)]
+
+def known_model(name: str) -> str:
+    """A model name in any case, checked before torch is imported, with the closest names suggested."""
+    names = api.model_names()
+    if name.lower() in names:
+        return name.lower()
+    hint = api.did_you_mean(name, names)
+    raise typer.BadParameter(f"unknown model {name!r}; {hint}choose one of: {', '.join(names)}")
+
+
+def known_models(names: list[str]) -> list[str]:
+    return [known_model(name) for name in names]
+
+
+Model = Annotated[
+    str, typer.Argument(help="Model name: ae, vae, cvae or betavae.", show_default=False, callback=known_model)
+]
 Checkpoint = Annotated[
     Path | None,
     typer.Option("--checkpoint", metavar="DIR", help="A checkpoint or run folder (default: the newest run)."),
@@ -63,4 +80,9 @@ ClassName = Annotated[
 ]
 Strict = Annotated[
     bool, typer.Option("--strict", help="Stop at the first file that cannot be read (default: skip it).")
+]
+
+ImageFiles = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Image files, folders (searched recursively) or patterns.", show_default=False),
 ]

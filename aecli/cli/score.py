@@ -7,7 +7,7 @@ import typer
 
 from aecli import api
 from aecli.cli.app import app, command, emit, load, prepare_output, reporter, say
-from aecli.cli.options import Checkpoint, ClassName, DataDir, Json, Model, Split, Strict, examples
+from aecli.cli.options import Checkpoint, ClassName, DataDir, ImageFiles, Json, Model, Split, Strict, examples
 
 FAILED_OVER = 3  # the exit code of --fail-over when an input scores above the threshold
 
@@ -23,10 +23,7 @@ FAILED_OVER = 3  # the exit code of --fail-over when an input scores above the t
 @command
 def score(
     model: Model,
-    inputs: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Image files, folders (searched recursively) or patterns.", show_default=False),
-    ] = None,
+    inputs: ImageFiles = None,
     split: Split = None,
     checkpoint: Checkpoint = None,
     outputs: Annotated[

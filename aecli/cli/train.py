@@ -136,26 +136,16 @@ def train(
     chosen = api.parse_classes(classes) if classes is not None else None
     recipe = api.DataRecipe(dataset or defaults["dataset"], folder, image_size, crop, grey, limit, split_by, chosen)
     api.check_recipe(recipe)
-    if resume and (dataset or recipe.given() or options):
-        raise UsageError("--resume continues a run with its own data and model settings; drop the other options")
-    settings = api.TrainSettings(
-        model, None if resume else recipe, epochs, batch_size, lr, seed, binarize, precision, options
-    )
+    typed = recipe if not resume or dataset or recipe.given() else None  # with --resume: checked against the run
+    settings = api.TrainSettings(model, typed, epochs, batch_size, lr, seed, binarize, precision, options)
 
+    where = {"device": device, "out": out, "resume": resume, "threads": threads}
     if not api.job().writer:  # under torchrun only rank 0 reports and prints
-        api.train(settings, device=device, out=out, resume=resume, threads=threads)
+        api.train(settings, **where)
         return
     with reporter() as data_reporter, training_progress() as on_progress:
-        result = api.train(
-            settings,
-            device=device,
-            out=out,
-            resume=resume,
-            on_progress=on_progress,
-            reporter=data_reporter,
-            on_epoch=None if sys.stderr.isatty() else epoch_line,
-            threads=threads,
-        )
+        on_epoch = None if sys.stderr.isatty() else epoch_line
+        result = api.train(settings, **where, on_progress=on_progress, reporter=data_reporter, on_epoch=on_epoch)
     emit(summarise(model, result), as_json, [result.checkpoint])
 
 

@@ -51,7 +51,7 @@ CropOption = Annotated[
 ]
 GreyOption = Annotated[bool, typer.Option("--grey", help="Convert colour images to grey (folder, lfw, celeba).")]
 LimitOption = Annotated[
-    int | None, typer.Option(min=1, help="Use only the first N images of each split (quick trials).")
+    int | None, typer.Option(min=1, max=10**9, help="Use only the first N images of each split (quick trials).")
 ]
 SplitByOption = Annotated[
     str | None,

@@ -8,7 +8,7 @@ import typer
 from aecli import api
 from aecli.api import UsageError
 from aecli.cli.app import app, command, emit, load, prepare_output, reporter
-from aecli.cli.options import Checkpoint, DataDir, Json, examples, output
+from aecli.cli.options import Checkpoint, DataDir, Json, examples, known_models, output
 
 
 @app.command(
@@ -21,7 +21,10 @@ from aecli.cli.options import Checkpoint, DataDir, Json, examples, output
 @command
 def tsne(
     models: Annotated[
-        list[str], typer.Argument(help="One or more models, e.g. `vae cvae` to compare.", show_default=False)
+        list[str],
+        typer.Argument(
+            help="One or more models, e.g. `vae cvae` to compare.", show_default=False, callback=known_models
+        ),
     ],
     checkpoint: Checkpoint = None,
     attribute: Annotated[
@@ -29,7 +32,7 @@ def tsne(
         typer.Option(help="Colour by this attribute [default: by class; Smiling where the data has no classes]."),
     ] = None,
     n: Annotated[int, typer.Option("-n", min=10, max=100_000, help="How many test images.")] = 5000,
-    seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="t-SNE random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=api.MAX_SEED, help="t-SNE random seed.")] = 0,
     out: Path = output("tsne.png", ".png plot, .csv or .npy (x, y, label)."),
     data_dir: DataDir = None,
     as_json: Json = False,
@@ -63,10 +66,17 @@ def tsne(
         )
     else:
         rows = [
-            {"model": e.model, "x": float(x), "y": float(y), "label": float(label)}
+            {"model": e.model, "x": float(x), "y": float(y), "label": shown_label(label, e, data.spec.class_names)}
             for e, p in zip(embedded, points, strict=True)
             for (x, y), label in zip(p, e.labels, strict=True)
         ]
         api.save_csv(rows, out)
     results = {e.model: {"images": len(e.codes), **e.scores} for e in embedded}
     emit({"output": str(out), "models": results}, as_json, [out])
+
+
+def shown_label(label, embedding, class_names) -> str | float:
+    """A class as it is named (`7`, `Sneaker`), an attribute value as a number."""
+    if embedding.categorical and int(label) < len(class_names):
+        return class_names[int(label)]
+    return int(label) if embedding.categorical else float(label)

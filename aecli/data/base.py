@@ -40,10 +40,6 @@ class DataSpec:
     def digit_classes(self) -> bool:
         return self.class_names == DIGITS
 
-    def class_label(self, index: int) -> str:
-        """How a class is named to the user: "digit 7", "class Sneaker"."""
-        return f"digit {index}" if self.digit_classes else f"class {self.class_names[index]}"
-
     def to_dict(self) -> dict:
         return asdict(self)
 

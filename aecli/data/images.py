@@ -13,7 +13,6 @@ from aecli.errors import AecliError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 MAX_PIXELS = 64_000_000  # per image, read from the header before anything is decoded
 MAX_FILE_BYTES = 256 * 2**20
-GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
 def check_regular_file(path: Path, what: str = "image") -> os.stat_result:

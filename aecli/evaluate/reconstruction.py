@@ -31,7 +31,7 @@ def pca_floor(train: Split, test: Split, components: int, mirrored: bool, fit_im
     """The same scores for PCA with `components` components fitted on the training split (eigenfaces):
     the linear baseline a nonlinear autoencoder with that many latents should beat. Where training
     mirrors the images, PCA is fitted on them and their mirror images too (at most `fit_images` in
-    all), so both see the same faces (on LFW that floor is 0.17 dB higher)."""
+    all), so both see the same faces (docs/evaluation.md has what that does to the LFW floor)."""
     from sklearn.decomposition import PCA
 
     def flat(images: torch.Tensor) -> np.ndarray:

@@ -54,12 +54,12 @@ class AE(Autoencoder):
         "mse": "mean squared error per pixel of the reconstruction from the encoder's code",
         "ssim": "1 - mean structural similarity of that reconstruction (7x7 window)",
     }
-    default_lr: ClassVar[float] = 3e-3  # the grid latent trains best at 3e-3 (1e-3: 0.19 dB less on LFW)
+    default_lr: ClassVar[float] = 3e-3  # the grid latent's best rate on LFW (docs/decisions.md)
     # a few thousand faces: small batches give the many steps the AE needs (docs/decisions.md)
     default_batch_size: ClassVar[int] = 32
     # checkpoints from before the grid and the decoder's convolutions
     legacy_defaults: ClassVar[dict] = {"grid_latent": 0, "decoder_convs": 0}
-    refine_steps: ClassVar[int] = 20  # Adam steps on each face's code before it is redrawn (LFW: +0.76 dB)
+    refine_steps: ClassVar[int] = 20  # Adam steps on each face's code before it is redrawn
 
     def __init__(self, config: AEConfig) -> None:
         super().__init__(config)
@@ -74,7 +74,7 @@ class AE(Autoencoder):
         if grid:
             # each cell of the last stage gets its own few codes through a 1x1 convolution: far fewer
             # weights than a linear layer over all cells, so a few thousand faces are not memorised
-            # (on LFW about 1 dB more test PSNR than the linear layer; docs/decisions.md)
+            # (docs/decisions.md has what it is worth on LFW)
             codes = grid[0]
             to_latent = [nn.Conv2d(widths[-1], codes, 1), nn.Flatten()]
             from_latent = [nn.Unflatten(1, (codes, side, side)), nn.Conv2d(codes, widths[-1], 1)]
@@ -88,7 +88,7 @@ class AE(Autoencoder):
         for w_in, w_out in zip(widths[::-1], widths[::-1][1:], strict=False):
             up += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
             if config.decoder_convs:
-                # depth where it draws: unseen faces' best codes come out 0.5 dB closer (docs/decisions.md)
+                # depth where it draws: unseen faces' best codes come out closer (docs/decisions.md)
                 up += [nn.Conv2d(w_out, w_out, 3, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
         up.append(nn.ConvTranspose2d(widths[0], config.channels, 4, stride=2, padding=1))
         self.decoder = nn.Sequential(*up)

@@ -70,8 +70,8 @@ class VAE(Autoencoder):
         "iwae": "importance-weighted bound on -log p(x) in nats, k samples (-k)",
     }
     size_multiple = 2**STAGES
-    # 96 at 4e-3: a step has about 6 ms of fixed cost on a 2-core CPU, so 96 images a step train
-    # about a fifth faster than 64 and end 20 epochs as low; 128 is behind after one epoch (docs/decisions.md)
+    # a step has a fixed cost besides its per-image cost, so a larger step trains faster; 96 still ends as
+    # low as 64 where 128 falls behind (docs/decisions.md)
     default_batch_size: ClassVar[int] = 96
     default_lr: ClassVar[float] = 4e-3
     # checkpoints from before a setting existed: 256 hidden units, the standard normal prior

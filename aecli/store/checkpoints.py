@@ -21,7 +21,7 @@ from aecli.data.recipe import DataRecipe
 from aecli.errors import AecliError
 from aecli.fileio import plain_mode, save_tensors, write_failure, write_text_atomic
 from aecli.models import Autoencoder, model_from_config
-from aecli.store.runs import CONFIG, EPOCH_PREFIX, MAX_CONFIG_BYTES, POINTER, newest_checkpoint
+from aecli.store.runs import CONFIG, EPOCH_PREFIX, MAX_CONFIG_BYTES, POINTER, inside, newest_checkpoint
 
 FORMAT_VERSION = 2  # 2: per-model configs and a data recipe
 WEIGHTS = "model.safetensors"
@@ -128,9 +128,33 @@ def checkpoint_dir(path: Path) -> Path:
     raise AecliError(f"{path} holds no {CONFIG}; pass a directory that `aecli train` wrote")
 
 
+def _check_regular(file: Path) -> None:
+    """A FIFO or device under a checkpoint's name would hang or never end: refuse it before opening."""
+    import stat
+
+    if not stat.S_ISREG(os.stat(file).st_mode):
+        raise ValueError(f"{file.name} is not a regular file")
+
+
+def check_agreement(model: Autoencoder, spec: DataSpec, history: list, training: dict) -> None:
+    """The parts of a checkpoint must describe one model: its data, its classes, its epochs."""
+    config = model.config
+    if (config.channels, config.image_size) != (spec.channels, spec.image_size):
+        raise ValueError(
+            f"the data is {spec.channels} x {spec.image_size}px but the model takes "
+            f"{config.channels} x {config.image_size}px"
+        )
+    if model.takes_class and model.num_classes != spec.num_classes:
+        raise ValueError(f"data names {spec.num_classes} classes for a {model.num_classes}-class model")
+    done = training.get("epochs_completed", len(history))
+    if not isinstance(done, int) or isinstance(done, bool) or not 0 <= done <= 10**6 or len(history) < done:
+        raise ValueError(f"epochs_completed {done!r} does not match a history of {len(history)} epochs")
+
+
 def _read_config(path: Path) -> dict:
     file = path / CONFIG
     try:
+        _check_regular(file)
         if file.stat().st_size > MAX_CONFIG_BYTES:
             raise AecliError(f"{file} is larger than {MAX_CONFIG_BYTES >> 20} MiB; it was not written by aecli")
         config = json.loads(file.read_text(encoding="utf-8"))
@@ -172,6 +196,9 @@ def load_checkpoint(path: Path, expected_model: str | None = None, device: torch
     from safetensors.torch import load_file
 
     path = checkpoint_dir(path)
+    for part in (CONFIG, WEIGHTS, TRAINER):
+        if (path / part).exists() and not inside(path / part, path):
+            raise AecliError(f"{path / part} leads outside {path}; aecli follows no link out of a checkpoint")
     config = _read_config(path)
     name = config.get("model")
     if expected_model is not None and name != expected_model:
@@ -186,9 +213,11 @@ def load_checkpoint(path: Path, expected_model: str | None = None, device: torch
             raise ValueError("training must be an object and history a list")
         recipe = DataRecipe.from_dict(config["recipe"]) if "recipe" in config else DataRecipe.from_training(training)
         model = model_from_config(name, config["model_config"])
+        check_agreement(model, spec, history, training)
     except (KeyError, TypeError, ValueError, AecliError, RecursionError) as exc:
         raise AecliError(f"{path / CONFIG} is malformed ({exc}); retrain or restore the checkpoint") from exc
     try:
+        _check_regular(path / WEIGHTS)
         _check_safetensors_header(path / WEIGHTS)
         tensors = load_file(path / WEIGHTS)
     except (OSError, SafetensorError, ValueError, UnicodeDecodeError) as exc:

@@ -55,6 +55,8 @@ def _labelled(image, cell: int, row_labels: list[str] | None, col_labels: list[s
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.load_default(size=max(11, min(18, cell // 4)))
+    row_labels = [" ".join(str(t).split()) for t in row_labels or []]  # a name may hold a newline
+    col_labels = [" ".join(str(t).split()) for t in col_labels or []]
     draw_probe = ImageDraw.Draw(image)
     left = 6 + max((draw_probe.textlength(t, font=font) for t in row_labels or []), default=0)
     top = (font.size + 8) if col_labels else 0

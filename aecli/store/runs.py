@@ -47,12 +47,22 @@ def read_pointer(folder: Path) -> Path | None:
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
         raise AecliError(f"{pointer} leads outside {folder}; delete it (aecli rewrites it on the next run)")
     target = folder / name
+    if target.exists() and not inside(target, folder):
+        raise AecliError(f"{target} leads outside {folder}; aecli follows no link out of its folders: remove it")
     return target if target.exists() else None
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Does `path`, links followed, lie inside `folder` (links followed)? Nothing outside is ever used."""
+    try:
+        return Path(path).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
 
 
 def complete_epochs(run_dir: Path) -> list[Path]:
     """The run's complete checkpoints, oldest first."""
-    found = [p for p in run_dir.glob(f"{EPOCH_PREFIX}[0-9]*") if (p / CONFIG).is_file()]
+    found = [p for p in run_dir.glob(f"{EPOCH_PREFIX}[0-9]*") if (p / CONFIG).is_file() and inside(p, run_dir)]
     return sorted(found, key=lambda p: p.name)
 
 
@@ -70,7 +80,8 @@ def all_runs(model_name: str) -> list[Path]:
     base = runs_dir(model_name)
     if not base.is_dir():
         return []
-    return sorted((p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    found = (p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".") and inside(p, base))
+    return sorted(found, key=lambda p: p.name)
 
 
 def latest_run(model_name: str) -> Path | None:

@@ -42,8 +42,8 @@ class TrainingImages:
 
 def draw_generator(order_generator: torch.Generator, device: torch.device) -> torch.Generator:
     """The generator for a step's random draws (binarization, mirroring), on the device the steps run,
-    so no noise crosses from the host. On the CPU it is the epoch's own generator, so CPU runs repeat
-    exactly as before."""
+    so no noise crosses from the host. On the CPU it is the epoch's own generator, so a CPU run repeats
+    exactly from its seed."""
     if device.type == "cpu":
         return order_generator
     return torch.Generator(device=device).manual_seed(order_generator.initial_seed())

@@ -47,7 +47,7 @@ class CoreShare:
                 self.path = folder / f"{os.getpid()}.lock"
                 self._handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
                 fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # an unwritable cache: share nothing, train as before
+            except OSError:  # an unwritable cache: share nothing, train alone
                 self.automatic = False
         self.adjust()
         return self

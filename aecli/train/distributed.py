@@ -71,8 +71,8 @@ def exit_worker(code: int | str | None) -> None:
 
     DDP keeps the process group, and gloo's worker threads with it, alive past destroy_process_group.
     A worker thread releasing a finished collective's tensor while Python finalizes aborts the process
-    ("terminate called without an active exception"; 4 of 70 two-process jobs here, none of 60 since),
-    and torchrun then fails the job.
+    ("terminate called without an active exception"), and torchrun then fails the job
+    (docs/decisions.md has how often).
     """
     if isinstance(code, str):  # sys.exit("message"): Python would have printed it
         print(code, file=sys.stderr)

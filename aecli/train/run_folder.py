@@ -32,7 +32,12 @@ class RunFolder:
     @staticmethod
     def check_new(out: Path | None) -> None:
         """--out for a new run must be new or empty; a run aecli made needs --resume."""
-        if out is None or not Path(out).exists():
+        if out is None:
+            return
+        for parent in Path(out).resolve().parents:
+            if looks_like_run(parent) or parent.name.startswith("epoch-") and (parent / "config.json").exists():
+                raise UsageError(f"--out {out} lies inside the run {parent}; choose a folder outside any run")
+        if not Path(out).exists():
             return
         out = Path(out)
         if not out.is_dir():
@@ -63,8 +68,8 @@ class RunFolder:
         return folder
 
     @classmethod
-    def open_existing(cls, path: Path, model: str = "") -> "RunFolder":
-        folder = cls(path, model or path.parent.name, created=False)
+    def open_existing(cls, path: Path) -> "RunFolder":
+        folder = cls(path, path.parent.name, created=False)
         folder.lock()
         return folder
 

@@ -56,11 +56,39 @@ def _resume(settings: TrainSettings, device: torch.device, out: Path | None):
         raise AecliError(f"the run in {run_dir} has no complete epoch, so nothing can be resumed; drop --resume")
     prior = load_checkpoint(run_dir, settings.model, device)
     state = load_trainer_state(prior)
+    check_same_run(settings, prior)
     # a resumed run keeps its settings and data recipe; only --epochs and an explicit --lr change
     saved = {k: v for k, v in prior.training.items() if k in ("batch_size", "lr", "seed", "binarize", "precision")}
     resumed = replace(settings, **saved, data=prior.recipe, model_options={})
     resumed = replace(resumed, lr=settings.lr or resumed.lr)
     return prior, state, resumed
+
+
+def check_same_run(settings: TrainSettings, prior) -> None:
+    """Options typed again with --resume (the first command plus --resume) must equal the run's own:
+    each one that differs is named with its stored value."""
+    from aecli.data.recipe import OPTION_NAMES
+
+    differ = []
+    if settings.data is not None:
+        given, stored = settings.data, prior.recipe
+        for name in ["dataset", *given.given()]:
+            if getattr(given, name) != getattr(stored, name):
+                shown = getattr(stored, name)
+                differ.append(
+                    f"{OPTION_NAMES.get(name, '--dataset')} (the run's: {shown if shown is not None else 'none'})"
+                )
+    for name, value in settings.model_options.items():
+        if getattr(prior.model.config, name) != value:
+            differ.append(f"--{name.replace('_', '-')} (the run's: {getattr(prior.model.config, name)})")
+    for name in ("batch_size", "seed"):
+        value = getattr(settings, name)
+        if value is not None and value != prior.training.get(name):
+            differ.append(f"--{name.replace('_', '-')} (the run's: {prior.training.get(name)})")
+    if settings.binarize and not prior.training.get("binarize"):
+        differ.append("--binarize (the run trains on grey levels)")
+    if differ:
+        raise UsageError(f"--resume continues the run as it was started; these differ: {', '.join(differ)}")
 
 
 def start(

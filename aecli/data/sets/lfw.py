@@ -39,11 +39,6 @@ def lfw_images(root: Path) -> list[tuple[str, int, int]]:
     return [entry for entry in scan_images(root) if person_of(entry[0])]
 
 
-def is_test_person(person: str) -> bool:
-    """A fixed split by person (no one in both halves), stable across machines."""
-    return is_test_group(person)
-
-
 def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
     """The folder holding the images (extracting a .tgz if that is what is there), the attributes
     file, and the LFW-named images found in that folder (scanned once)."""
@@ -85,7 +80,7 @@ def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     files = [rel for rel, *_ in found]
     people = [person_of(rel) for rel in files]
     table = read_table(attributes_path, files) if attributes_path else None
-    test = np.array([is_test_person(p) for p in people])
+    test = np.array([is_test_group(p) for p in people])  # by person: no one in both halves
     order = np.concatenate([np.flatnonzero(~test), np.flatnonzero(test)])  # each split one slice of the cache
     meta = {"test": test[order]}
     if table is not None:

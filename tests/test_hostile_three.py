@@ -1,0 +1,128 @@
+"""Hostile inputs, third round: links out of the home, checkpoints that disagree with themselves,
+runs inside runs, FIFOs, and usage errors that must be usage errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import install_run, invoke
+
+
+def test_a_run_linked_from_outside_the_home_is_never_used_or_written(tmp_path, trained):
+    from aecli.store.runs import runs_dir
+
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(trained["vae"], outside)
+    base = runs_dir("vae")
+    base.mkdir(parents=True)
+    (base / "zzz").symlink_to(outside, target_is_directory=True)
+    (base / "latest").write_text("zzz\n")
+    before = sorted(p.name for p in outside.iterdir())
+    sampled = invoke("sample", "vae", "-n", "2", "-o", tmp_path / "s.png")
+    assert sampled.exit_code == 1 and "leads outside" in sampled.stderr
+    resumed = invoke("train", "vae", "--resume", "--epochs", "2")
+    assert resumed.exit_code == 1 and "leads outside" in resumed.stderr
+    assert sorted(p.name for p in outside.iterdir()) == before  # nothing written or deleted there
+
+
+def test_a_checkpoint_file_linked_out_of_its_folder_is_refused(tmp_path, trained):
+    copy = tmp_path / "ckpt"
+    source = next(trained["vae"].glob("epoch-*"))
+    shutil.copytree(source, copy)
+    (copy / "model.safetensors").unlink()
+    (copy / "model.safetensors").symlink_to(source / "model.safetensors")
+    result = invoke("sample", "vae", "--checkpoint", copy, "-n", "2", "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and "leads outside" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_fifo_as_the_weights_is_refused_without_hanging(tmp_path, trained):
+    copy = tmp_path / "ckpt"
+    shutil.copytree(next(trained["vae"].glob("epoch-*")), copy)
+    (copy / "model.safetensors").unlink()
+    os.mkfifo(copy / "model.safetensors")
+    command = [sys.executable, "-m", "aecli", "sample", "vae", "--checkpoint", str(copy), "-o", str(tmp_path / "s.png")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda c: c["data"].update(image_size=32), "28px"),
+        (lambda c: c["data"].update(class_names=[str(i) for i in range(20)]), "20 classes"),
+        (lambda c: c["training"].update(epochs_completed=5), "epochs_completed"),
+    ],
+    ids=["image size", "class names", "history"],
+)
+def test_a_checkpoint_whose_parts_disagree_names_the_file_and_field(tmp_path, trained, change, field):
+    copy = tmp_path / "ckpt"
+    shutil.copytree(next(trained["cvae"].glob("epoch-*")), copy)
+    config = json.loads((copy / "config.json").read_text())
+    change(config)
+    (copy / "config.json").write_text(json.dumps(config))
+    result = invoke("sample", "cvae", "--checkpoint", copy, "-n", "2", "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and "config.json is malformed" in result.stderr and field in result.stderr
+
+
+def test_an_ae_fitted_covariance_that_is_not_positive_definite_is_refused(tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    run = train(TrainSettings("ae", DataRecipe("digits", limit=64), epochs=1, seed=0), device="cpu", out=tmp_path / "r")
+    weights = run.checkpoint / "model.safetensors"
+    tensors = load_file(weights)
+    tensors["code_distribution.cov"] = -torch.eye(tensors["code_distribution.cov"].shape[0])
+    save_file(tensors, weights)
+    result = invoke("sample", "ae", "--checkpoint", run.run_dir, "-n", "2", "-o", tmp_path / "s.png")
+    assert result.exit_code == 1 and "not positive definite" in result.stderr
+
+
+def test_no_run_starts_inside_another_runs_folder(tmp_path, trained):
+    run = install_run("vae", trained["vae"])
+    inner = next(run.glob("epoch-*")) / "mine"
+    result = invoke("train", "vae", "--dataset", "digits", "--epochs", "1", "--out", inner)
+    assert result.exit_code == 2 and "inside the run" in result.stderr
+    assert not inner.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "vae", "--dataset", "digits", "--limit", "10000000000"],
+        ["generate", "cvae", "--digit", "²", "-o", "{tmp}/g.png"],
+        ["generate", "cvae", "--digit", "9" * 5000, "-o", "{tmp}/g.png"],
+    ],
+    ids=["limit", "superscript digit", "5000 digits"],
+)
+def test_odd_numbers_are_usage_errors(tmp_path, args):
+    result = invoke(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_a_deleted_working_folder_is_one_line(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); sys.argv = ['aecli', 'runs']; "
+    code += "from aecli.cli import main; main()"
+    done = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "Error: the current folder no longer exists; cd to one that does"
+
+
+def test_a_class_name_with_a_newline_is_drawn_on_one_line(tmp_path):
+    import numpy as np
+
+    from aecli.store.outputs import save_images
+
+    images = np.random.default_rng(0).random((2, 3, 1, 8, 8)).astype(np.float32)
+    save_images(images, tmp_path / "g.png", row_labels=["two\nlines", "plain"])
+    assert (tmp_path / "g.png").stat().st_size > 0
