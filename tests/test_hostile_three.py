@@ -126,3 +126,32 @@ def test_a_class_name_with_a_newline_is_drawn_on_one_line(tmp_path):
     images = np.random.default_rng(0).random((2, 3, 1, 8, 8)).astype(np.float32)
     save_images(images, tmp_path / "g.png", row_labels=["two\nlines", "plain"])
     assert (tmp_path / "g.png").stat().st_size > 0
+
+
+def test_a_phone_photo_is_read_the_way_up_it_is_shown(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from aecli.data.images import read_image
+
+    pixels = np.zeros((60, 40), np.uint8)
+    pixels[:20] = 255  # a white band along the top of the stored picture
+    stored = Image.fromarray(pixels)
+    exif = stored.getexif()
+    exif[0x0112] = 6  # shown turned a quarter clockwise
+    stored.save(tmp_path / "phone.png", exif=exif.tobytes())
+    stored.transpose(Image.Transpose.ROTATE_270).save(tmp_path / "shown.png")  # what a viewer shows
+    np.testing.assert_array_equal(read_image(tmp_path / "phone.png", 16), read_image(tmp_path / "shown.png", 16))
+
+
+def test_sixteen_bit_images_are_scaled_to_eight_as_before(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from aecli.data.images import read_image
+
+    values = np.arange(300 * 200, dtype=np.uint16).reshape(300, 200) * 3
+    Image.fromarray(values).save(tmp_path / "deep.png")
+    expected = np.clip(values.astype(np.float64) * (255.0 / 65535) + 0.5, 0, 255).astype(np.uint8)
+    Image.fromarray(expected).save(tmp_path / "eight.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "deep.png", 20), read_image(tmp_path / "eight.png", 20))

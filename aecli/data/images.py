@@ -13,6 +13,7 @@ from aecli.errors import AecliError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 MAX_PIXELS = 64_000_000  # per image, read from the header before anything is decoded
 MAX_FILE_BYTES = 256 * 2**20
+ROWS_AT_ONCE = 256  # rows of a 16-bit or float image scaled to 8 bits at a time
 
 
 def check_regular_file(path: Path, what: str = "image") -> os.stat_result:
@@ -43,7 +44,22 @@ def _open(path: Path):
     if width == 0 or height == 0:
         image.close()
         raise AecliError(f"image {path} is empty (0 pixels); remove or replace it")
-    return image
+    return upright(image)
+
+
+def upright(image):
+    """The image as it is meant to be seen: a phone photo's EXIF orientation applied (others unchanged)."""
+    from PIL import ImageOps
+
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError):  # a damaged EXIF block: the pixels as stored
+        return image
+    if orientation in (None, 1):
+        return image
+    turned = ImageOps.exif_transpose(image)
+    image.close()
+    return turned
 
 
 def _flatten(image):
@@ -51,9 +67,13 @@ def _flatten(image):
     from PIL import Image
 
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
+        values = np.asarray(image)  # its own type (16-bit, 32-bit), never widened whole
         top = 65535.0 if image.mode.startswith("I;16") else max(255.0, float(values.max()))
-        return Image.fromarray(np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8), "L")
+        out = np.empty(values.shape, dtype=np.uint8)
+        for start in range(0, len(values), ROWS_AT_ONCE):  # a few rows in float32 at a time: memory stays flat
+            part = values[start : start + ROWS_AT_ONCE].astype(np.float32)
+            out[start : start + ROWS_AT_ONCE] = np.clip(part * np.float32(255.0 / top) + 0.5, 0, 255)
+        return Image.fromarray(out, "L")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -76,8 +76,10 @@ def _face_box(path: Path, crop: float, frame: torch.Tensor, on_note) -> tuple | 
     from aecli.data.images import square_box
 
     check_regular_file(path)
+    from aecli.data.images import upright
+
     try:
-        with Image.open(path) as image:
+        with upright(Image.open(path)) as image:
             if image.width * image.height > MAX_PIXELS:
                 return None  # read_image names the problem
             grey = np.asarray(image.convert("L"))

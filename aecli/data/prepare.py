@@ -11,7 +11,7 @@ from aecli.data.cache import cache_key, keep_one_channel, open_cached, prepared,
 from aecli.data.images import IMAGE_SUFFIXES, read_many
 from aecli.data.recipe import DataRecipe
 
-CACHE_VERSION = 2  # bump when the way pixels are made changes, so older caches are not reused
+CACHE_VERSION = 3  # bump when the way pixels are made changes, so older caches are not reused
 
 
 def scan_images(root: Path) -> list[tuple[str, int, int]]:
