@@ -256,6 +256,7 @@ check_table_output = _later("aecli.store.tables", "check_table_output")  # .parq
 parse_classes = _later("aecli.data.classes", "parse_classes")  # `--classes 3,5` as class names
 check_recipe = _later("aecli.data", "check_recipe")  # an option the dataset does not read is a usage error
 model_home = _later("aecli.paths", "model_home")
+local_folder = _later("aecli.data.recipe", "local_folder")  # how a recipe records a --data-dir
 
 
 MODEL_HELPERS = ("__init__", "base", "latent", "layers")  # the modules of aecli/models/ that hold no model

@@ -132,7 +132,7 @@ def train(
     options = model_options(model, ctx.args)
     if latent_dim is not None:
         options["latent_dim"] = latent_dim
-    folder = str(data_dir.expanduser().resolve()) if data_dir else None
+    folder = api.local_folder(data_dir) if data_dir else None
     chosen = api.parse_classes(classes) if classes is not None else None
     recipe = api.DataRecipe(dataset or defaults["dataset"], folder, image_size, crop, grey, limit, split_by, chosen)
     api.check_recipe(recipe)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aecli.data.base import Dataset, DataSpec, Reporter, Split
-from aecli.data.recipe import OPTION_NAMES, DataRecipe
+from aecli.data.recipe import OPTION_NAMES, DataRecipe, local_folder
 from aecli.errors import UsageError
 from aecli.registry import Registry
 
@@ -60,7 +60,7 @@ def load_dataset(
 ) -> Dataset:
     """Read a dataset by recipe (or by name and recipe fields); the result carries the full recipe."""
     if isinstance(dataset, str):
-        folder = str(Path(data_dir).expanduser().resolve()) if data_dir is not None else None
+        folder = local_folder(data_dir) if data_dir is not None else None
         dataset = DataRecipe(dataset, data_dir=folder, **{k: v for k, v in options.items() if v is not None})
     entry = check_recipe(dataset)
     recipe = replace(dataset, **{k: v for k, v in entry.defaults.items() if getattr(dataset, k) is None})

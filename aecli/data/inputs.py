@@ -56,7 +56,7 @@ def read_input(
 
     For face models (given where faces sat in the training images), a photo is framed around the
     face found in it, unless that framing is the recipe's own centre crop give or take a little."""
-    crop = recipe.crop if recipe.crop is not None else 1.0
+    crop = recipe.crop_fraction
     notes: list[str] = []
     box = _face_box(path, crop, face_frame, notes.append) if face_frame is not None else None
     pixels = read_image(path, spec.image_size, crop, grey=spec.channels == 1, box=box)

@@ -72,7 +72,7 @@ def looks_light_on_dark(images: np.ndarray) -> bool:
 
 
 def recipe_key(kind: str, root: Path, files: list, recipe: DataRecipe, extra: object = None) -> str:
-    return cache_key(CACHE_VERSION, kind, recipe.image_size, recipe.crop or 1.0, recipe.grey, str(root), files, extra)
+    return cache_key(CACHE_VERSION, kind, recipe.image_size, recipe.crop_fraction, recipe.grey, str(root), files, extra)
 
 
 def reopen(kind: str, key: str, reporter: Reporter) -> tuple[torch.Tensor, dict[str, np.ndarray]] | None:
@@ -97,7 +97,7 @@ def decode_files(
     or by `key` when the caller made one (see `recipe_key`): a changed folder is read again, an
     unchanged one is reopened memory-mapped.
     """
-    size, crop, grey = recipe.image_size, recipe.crop or 1.0, recipe.grey
+    size, crop, grey = recipe.image_size, recipe.crop_fraction, recipe.grey
     key = key or recipe_key(kind, root, files, recipe, key_extra)
 
     def build(folder: Path) -> None:

@@ -1,6 +1,13 @@
 """How a dataset is read, as one frozen value: built from the command line, stored in checkpoints."""
 
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+def local_folder(path) -> str:
+    """How a recipe records a --data-dir: absolute, with ~ expanded."""
+    return str(Path(path).expanduser().resolve())
+
 
 # each recipe field and the option that sets it
 OPTION_NAMES = {
@@ -50,6 +57,11 @@ class DataRecipe:
         for name in ("data_dir", "split_by"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
                 raise ValueError(f"{OPTION_NAMES[name]} must be text, not {getattr(self, name)!r}")
+
+    @property
+    def crop_fraction(self) -> float:
+        """The centre crop as read: the recipe's, else the whole shorter side."""
+        return self.crop if self.crop is not None else 1.0
 
     def given(self) -> list[str]:
         """The recipe fields set away from "not given"."""

@@ -4,6 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
+from aecli.data.recipe import local_folder
 from aecli.errors import UsageError
 
 SHIPPED = ("digits", "lfw-mini")  # inside aecli's dependencies: nothing to point anywhere
@@ -17,7 +18,7 @@ def recorded_data(
     if data_dir is not None:
         if recipe.dataset in SHIPPED:
             raise UsageError(f"{recipe.dataset} ships with aecli's dependencies; drop --data-dir")
-        recipe = replace(recipe, data_dir=str(Path(data_dir).expanduser().resolve()))
+        recipe = replace(recipe, data_dir=local_folder(data_dir))
     recipe = replace(recipe, **changes)
     if recipe.dataset == "mnist" and recipe.data_dir is None:
         from aecli.data.sets.idx import bundled_mnist_test

@@ -157,7 +157,7 @@ def describe(ckpt: Checkpoint, metric: str, quantiles: dict | None, graphs: dict
             "channels": spec.channels,
             "layout": "N x C x H x W, float32",
             "value_range": [0.0, 1.0],
-            "crop": recipe.crop if recipe.crop is not None else 1.0,
+            "crop": recipe.crop_fraction,
             "how_to_read": (
                 "take the centre square of crop x the shorter side, resize it to size x size (Lanczos), "
                 "convert to grey when channels is 1, divide the 8-bit values by 255"
