@@ -54,9 +54,12 @@ def test_a_fifo_as_the_weights_is_refused_without_hanging(tmp_path, trained):
     [
         (lambda c: c["data"].update(image_size=32), "28px"),
         (lambda c: c["data"].update(class_names=[str(i) for i in range(20)]), "20 classes"),
-        (lambda c: c["training"].update(epochs_completed=5), "epochs_completed"),
+        (lambda c: c["training"].update(epochs_completed="5"), "epochs_completed"),
+        (lambda c: c["training"].update(lr=-1), "training.lr"),
+        (lambda c: c["training"].update(batch_size="96"), "training.batch_size"),
+        (lambda c: c["training"].update(seed=2**70), "training.seed"),
     ],
-    ids=["image size", "class names", "history"],
+    ids=["image size", "class names", "epochs", "lr", "batch size", "seed"],
 )
 def test_a_checkpoint_whose_parts_disagree_names_the_file_and_field(tmp_path, trained, change, field):
     copy = tmp_path / "ckpt"

@@ -130,6 +130,22 @@ def read_batches(
                 pending.append((chunks[index], pool.submit(_read_chunk, chunks[index], *args)))
 
 
+def regroup(batches: Iterator, size: int) -> Iterator[tuple[list[InputFile], torch.Tensor, torch.Tensor]]:
+    """Consecutive batches joined to at least `size` images: the model runs far faster on full batches
+    than on the decoders' small chunks."""
+    files, images, labels, count = [], [], [], 0
+    for part in batches:
+        files += part[0]
+        images.append(part[1])
+        labels.append(part[2])
+        count += len(part[0])
+        if count >= size:
+            yield files, torch.cat(images), torch.cat(labels)
+            files, images, labels, count = [], [], [], 0
+    if count:
+        yield files, torch.cat(images), torch.cat(labels)
+
+
 def class_labels(ckpt: Checkpoint, labels: torch.Tensor) -> torch.Tensor | None:
     """Labels a class model needs (refusing files of no known class); None for other models."""
     if not ckpt.model.takes_class:

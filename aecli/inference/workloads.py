@@ -13,6 +13,7 @@ import torch
 
 from aecli.data import Reporter
 from aecli.errors import AecliError, UsageError
+from aecli.inference import model_batch
 from aecli.inference.files import (
     InputFile,
     ReadReport,
@@ -20,6 +21,7 @@ from aecli.inference.files import (
     encode_batch,
     find_inputs,
     read_batches,
+    regroup,
     split_inputs,
 )
 from aecli.store.checkpoints import Checkpoint
@@ -78,7 +80,7 @@ def _sources(ckpt, inputs, split, class_name, data_dir, reporter, report, strict
         if reporter is not None and warned[0] <= MAX_SHOWN_WARNINGS:
             reporter.note(f"Warning: skipped {shown}: {reason}")
 
-    return read_batches(ckpt, files, report, on_skip), len(files)
+    return regroup(read_batches(ckpt, files, report, on_skip), model_batch(ckpt.model)), len(files)
 
 
 def _finish(run: FileRun, report: ReadReport, reporter: Reporter | None) -> FileRun:

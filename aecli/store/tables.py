@@ -1,7 +1,6 @@
 """Rows written batch by batch to .csv, .parquet or .npy, under a temporary name until complete."""
 
 import contextlib
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,12 +49,13 @@ class RowSink:
                 self._writer = pq.ParquetWriter(self._tmp, table.schema)
             self._writer.write_table(table)
         else:
-            if self._writer is None:
+            import pandas as pd
+
+            first = self._handle is None
+            if first:
                 self._handle = open(self._tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
-                self._writer = csv.writer(self._handle)
-                self._writer.writerow(list(columns))
-            values = [np.asarray(v).tolist() for v in columns.values()]
-            self._writer.writerows(zip(*[[_cell(x) for x in column] for column in values], strict=True))
+            frame = pd.DataFrame({name: np.asarray(values) for name, values in columns.items()})
+            frame.to_csv(self._handle, header=first, index=False, float_format="%.7g", lineterminator="\n")
         self.rows += count
 
     def close(self) -> None:
@@ -67,12 +67,6 @@ class RowSink:
             self._handle.close()
         elif self._writer is not None:  # parquet
             self._writer.close()
-
-
-def _cell(value):
-    if isinstance(value, float):
-        return f"{value:.7g}"
-    return value
 
 
 @contextlib.contextmanager
