@@ -3,7 +3,8 @@ torchvision's ImageFolder + DataLoader (2 workers) running the same model in eva
 
 Uses the folder of `large_folder.py` (100,000 colour 48x48 JPEGs in 10 class folders, written once),
 trains a small ae on 2,000 of them at 32x32 (1 epoch), then runs, one after the other, alone:
-- aecli encode over the whole folder to codes.csv, in a child process (peak RSS from the kernel);
+- aecli encode over the whole folder to codes.parquet and to codes.csv, each in a child process (peak
+  RSS from the kernel);
 - aecli score over the whole folder to scores.csv, likewise;
 - ImageFolder + DataLoader (batch 256, 2 workers, Resize(32) + ToTensor) feeding the same model the
   same work: the codes and each image's reconstruction error (encode), the default score (score).
@@ -71,15 +72,17 @@ def main() -> None:
     subprocess.run([*train, "--epochs", "1", "--limit", "2000", "--out", str(work / "run")], check=True, env=env)
     checkpoint = work / "run"
     runs = {}
-    for name in ("encode", "score"):
-        out = work / f"{name}.csv"
-        runs[name] = child([*aecli, name, "ae", str(args.root), "--checkpoint", str(checkpoint), "-o", str(out)], env)
+    for name, suffix in (("encode", ".parquet"), ("encode", ".csv"), ("score", ".csv")):
+        out = work / f"{name}{suffix}"
+        command = [*aecli, name, "ae", str(args.root), "--checkpoint", str(checkpoint), "-o", str(out)]
+        runs[f"{name} -o {out.name}"] = child(command, env)
     print(f"# {args.count:,} colour JPEGs of 48x48 in 10 class folders, read at 32x32; {os.cpu_count()} CPUs")
     rows = []
+    baselines = {work: torchvision_pass(args.root, checkpoint, work) for work in ("encode", "score")}
     for name, (seconds, peak) in runs.items():
-        baseline = torchvision_pass(args.root, checkpoint, name)
+        baseline = baselines[name.split()[0]]
         rate = args.count / seconds
-        rows.append([f"ImageFolder + DataLoader (2 workers), the same {name} work: images/s", baseline, ""])
+        rows.append([f"ImageFolder + DataLoader (2 workers), the same {name.split()[0]} work: images/s", baseline, ""])
         rows.append([f"aecli {name} (whole command, start-up included): images/s", rate, f"{rate / baseline:.2f}x"])
         rows.append([f"aecli {name}: peak RSS (MB)", peak, "goal < 1536"])
     print(table(["measure", "value", "note"], rows))
