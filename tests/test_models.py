@@ -96,8 +96,9 @@ def test_create_model_defaults_and_errors():
     assert create_model("ae", DataSpec("faces", channels=1, image_size=64)).config.latent_dim == 128
     with pytest.raises(UsageError, match="class labels"):
         create_model("cvae", DataSpec("faces", channels=1, image_size=28))
+    assert create_model("ae", DataSpec("digits", channels=1, image_size=28)).encoder[0].stride == (2, 2)
     with pytest.raises(UsageError, match="image-size"):
-        create_model("ae", DataSpec("faces", channels=1, image_size=40))
+        create_model("ae", DataSpec("faces", channels=1, image_size=42))  # halves once only
 
 
 def test_ae_latent_is_a_grid_of_codes_where_it_fits_and_old_checkpoints_keep_one_vector():

@@ -138,7 +138,9 @@ def read_idx(path: Path, labels: bool) -> np.ndarray:
 def _find_local(s: IdxSet, data_dir: Path) -> Path:
     if not data_dir.is_dir():
         what = "is a file, not a folder" if data_dir.exists() else "does not exist"
-        raise AecliError(f"--data-dir {data_dir} {what}; point it at the folder that holds the {s.name} .gz files")
+        raise AecliError(
+            f"--data-dir {data_dir} {what}; point it at the folder that holds the {s.name} .gz files; {offline_hint(s)}"
+        )
     for folder in (data_dir, data_dir / s.name.upper().replace("-", "") / "raw", data_dir / "MNIST" / "raw"):
         if all((folder / name).is_file() for name in s.files):
             return folder
