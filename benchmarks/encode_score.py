@@ -12,7 +12,6 @@ trains a small ae on 2,000 of them at 32x32 (1 epoch), then runs, one after the 
 Run: python benchmarks/encode_score.py [--count 100000] [--root /tmp/aecli-large-folder]
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 from common import table
-from large_folder import write_folder
+from large_folder import folder_arguments
 
 
 def child(command: list[str], env: dict) -> tuple[float, float]:
@@ -60,11 +59,7 @@ def torchvision_pass(root: Path, checkpoint: Path, work: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--root", type=Path, default=Path(tempfile.gettempdir()) / "aecli-large-folder")
-    args = parser.parse_args()
-    write_folder(args.root, args.count)
+    args = folder_arguments()
     work = Path(tempfile.mkdtemp(prefix="aecli-encode-bench-"))
     env = {**os.environ, "AECLI_DATA": str(work / "cache"), "AECLI_HOME": str(work / "home")}
     aecli = [sys.executable, "-m", "aecli"]

@@ -88,12 +88,18 @@ def train_peak_rss(root: Path, cache: Path, home: Path) -> tuple[float, float]:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, seconds
 
 
-def main() -> None:
+def folder_arguments() -> argparse.Namespace:
+    """--count and --root of the 100,000-image folder (written once, kept), shared by its benchmarks."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--root", type=Path, default=Path(tempfile.gettempdir()) / "aecli-large-folder")
     args = parser.parse_args()
     write_folder(args.root, args.count)
+    return args
+
+
+def main() -> None:
+    args = folder_arguments()
     work = Path(tempfile.mkdtemp(prefix="aecli-large-bench-"))
     baseline = torchvision_pass(args.root)
     first, reopen = aecli_read(args.root, work / "cache")
