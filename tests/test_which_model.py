@@ -93,3 +93,16 @@ def test_resume_takes_the_command_as_typed_and_names_each_option_that_differs(tm
     differ = invoke(*other, "--epochs", "3", "--resume")
     assert differ.exit_code == 2
     assert "--seed (the run's: 0)" in differ.stderr and "--width (the run's: 8)" in differ.stderr
+
+
+def test_pictures_of_the_test_set_spread_over_classes_and_people():
+    import torch
+
+    from aecli.inference.pictures import shown_test_images
+
+    labels = torch.tensor([0] * 50 + [1] * 30 + [2] * 20)  # a split stored class by class
+    chosen = shown_test_images(labels, 9, len(labels))
+    assert labels[chosen].tolist() == [0, 1, 2] * 3  # every class in turn, not nine of the first
+    spread = shown_test_images(None, 4, 100)  # no classes: evenly over a split stored person by person
+    assert spread.tolist() == [0, 33, 66, 99]
+    assert shown_test_images(labels, 8, len(labels)).tolist() == shown_test_images(labels, 8, len(labels)).tolist()

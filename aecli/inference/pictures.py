@@ -116,11 +116,14 @@ def generate(
     return Images(rows, info, row_labels=labels if len(classes) > 1 else None)
 
 
-def shown_test_images(labels: torch.Tensor | None, groups: np.ndarray | None, n: int, total: int) -> torch.Tensor:
-    """Indices of n test images spread over classes (or people): each group in turn, fixed."""
-    keys = labels.numpy() if labels is not None else groups
-    if keys is None or total <= n:
-        return torch.arange(min(n, total))
+def shown_test_images(labels: torch.Tensor | None, n: int, total: int) -> torch.Tensor:
+    """Indices of n test images spread over classes (each in turn), else evenly over the split, which
+    every adapter stores grouped (by person for faces): a fixed choice, so a picture repeats."""
+    keys = labels.numpy() if labels is not None else None
+    if total <= n:
+        return torch.arange(total)
+    if keys is None:
+        return torch.linspace(0, total - 1, n).round().long()
     order: list[int] = []
     members = {key: list(np.flatnonzero(keys == key)) for key in dict.fromkeys(keys.tolist())}
     while len(order) < n and any(members.values()):
@@ -147,7 +150,7 @@ def images_to_show(
     if class_name is not None:
         raise UsageError("--class goes with --input (the class of your files)")
     test = recorded_data(ckpt.recipe, data_dir, reporter).test
-    index = shown_test_images(test.labels, None, n, len(test))
+    index = shown_test_images(test.labels, n, len(test))
     return test.images[index], test.labels[index] if test.labels is not None else None
 
 
