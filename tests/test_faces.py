@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 from skimage.data import astronaut
 
-from aecli.data import DataRecipe, DataSpec
+from aecli.data import DataRecipe, DataSpec, Reporter
 from aecli.data.faces import DETECT_MARGIN, detect_face, face_frame, frame_for
 from aecli.data.images import read_image
 from aecli.data.inputs import read_inputs
@@ -87,3 +87,20 @@ def test_frames_carry_the_detectors_margin_and_older_frames_are_matched_without_
     for bad in ([0.7, 0.0], [0.0, 0.0, 0.0], [float("nan"), 0.0, 0.0, 0.15]):
         with pytest.raises(AecliError, match="face frame is malformed"):
             frame_for(grey, torch.tensor(bad))
+
+
+@pytest.mark.parametrize("fill, low, high", [(0.89, 0.8, 1.0), (0.45, 0.35, 0.65)], ids=["tight crops", "room around"])
+def test_without_crop_the_lfw_crop_is_chosen_from_where_the_faces_are(tmp_path, fill, low, high):
+    from aecli.data import load_dataset
+
+    face = _astronaut_face_crop(fill)
+    for person in ("Ann_Alpha", "Bob_Beta", "Cid_Gamma", "Dee_Delta"):
+        (tmp_path / "tree" / person).mkdir(parents=True)
+        for number in range(1, 3):
+            Image.fromarray(face).save(tmp_path / "tree" / person / f"{person}_{number:04d}.jpg", quality=95)
+    notes = []
+    data = load_dataset("lfw", tmp_path / "tree", reporter=Reporter(note=notes.append), image_size=16)
+    assert low <= data.recipe.crop <= high  # the face framed as in training, and the crop recorded
+    assert any(f"using --crop {data.recipe.crop}" in note for note in notes)
+    given = load_dataset("lfw", tmp_path / "tree", reporter=Reporter(note=notes.append), image_size=16, crop=0.5)
+    assert given.recipe.crop == 0.5  # --crop given: taken as it is

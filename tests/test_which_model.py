@@ -106,3 +106,10 @@ def test_pictures_of_the_test_set_spread_over_classes_and_people():
     spread = shown_test_images(None, 4, 100)  # no classes: evenly over a split stored person by person
     assert spread.tolist() == [0, 33, 66, 99]
     assert shown_test_images(labels, 8, len(labels)).tolist() == shown_test_images(labels, 8, len(labels)).tolist()
+
+
+def test_the_data_summary_says_what_limit_leaves():
+    from aecli.data import load_dataset
+
+    data = load_dataset("digits", limit=100)
+    assert data.notes[-1] == "--limit 100: 100 train / 100 test images used"

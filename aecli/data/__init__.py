@@ -71,6 +71,7 @@ def load_dataset(
         data = keep_classes(data, recipe.classes)
     if recipe.limit is not None:
         data.train, data.test = data.train.head(recipe.limit), data.test.head(recipe.limit)
+        data.notes.append(f"--limit {recipe.limit:,}: {len(data.train):,} train / {len(data.test):,} test images used")
     data.recipe = data.recipe or recipe  # an adapter may fill a default only the data can tell
     if recipe.classes is not None:  # as the data names them
         data.recipe = replace(data.recipe, classes=data.spec.class_names)
