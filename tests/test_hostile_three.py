@@ -158,3 +158,35 @@ def test_sixteen_bit_images_are_scaled_to_eight_as_before(tmp_path):
     expected = np.clip(values.astype(np.float64) * (255.0 / 65535) + 0.5, 0, 255).astype(np.uint8)
     Image.fromarray(expected).save(tmp_path / "eight.png")
     np.testing.assert_array_equal(read_image(tmp_path / "deep.png", 20), read_image(tmp_path / "eight.png", 20))
+
+
+def test_a_fifo_in_a_folder_is_named_not_skipped_in_silence(tmp_path, trained):
+    from folders import make_class_folder
+
+    from aecli.data import Reporter, load_dataset
+
+    root = make_class_folder(tmp_path / "shapes")
+    os.mkfifo(root / "circle" / "pipe.png")
+    notes = []
+    load_dataset("folder", root, reporter=Reporter(note=notes.append))
+    assert any("not regular files: circle/pipe.png" in note for note in notes)
+    digits = tmp_path / "digits"
+    digits.mkdir()
+    shutil.copy(next(root.rglob("*.png")), digits / "a.png")
+    os.mkfifo(digits / "b.png")
+    result = invoke("encode", "vae", "--checkpoint", trained["vae"], digits, "-o", tmp_path / "c.csv")
+    assert result.exit_code == 0 and "b.png" in result.stderr and "not a regular file" in result.stderr
+
+
+def test_a_split_column_with_one_value_names_that_as_the_fix(tmp_path):
+    from folders import make_class_folder
+
+    from aecli.data import load_dataset
+    from aecli.errors import AecliError
+
+    root = make_class_folder(tmp_path / "shapes")
+    rows = (root / "attributes.csv").read_text().splitlines()
+    files = [row.split(",")[0] for row in rows[1:]]
+    (root / "attributes.csv").write_text("file,owner\n" + "".join(f"{f},same\n" for f in files))
+    with pytest.raises(AecliError, match="--split-by owner puts every image on one side"):
+        load_dataset("folder", root, split_by="owner")

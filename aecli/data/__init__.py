@@ -79,10 +79,19 @@ def load_dataset(
         from aecli.errors import AecliError
 
         empty = "training" if len(data.train) == 0 else "test"
-        raise AecliError(
-            f"{recipe.dataset} leaves no {empty} images; add images (at least 2 per class) or raise --limit"
-        )
+        raise AecliError(f"{recipe.dataset} leaves no {empty} images; " + _fix_for_empty(recipe))
     return data
+
+
+def _fix_for_empty(recipe: DataRecipe) -> str:
+    """What to change when a split comes out empty: the option that emptied it, else the data."""
+    if recipe.split_by is not None:
+        return f"--split-by {recipe.split_by} puts every image on one side; split by a column with several values"
+    if recipe.limit is not None:
+        return f"raise --limit ({recipe.limit:,} is too few)"
+    if recipe.classes is not None:
+        return "--classes leaves too few images; name more classes or add images"
+    return "add images (at least 2 per class)"
 
 
 for _module in pkgutil.iter_modules([str(Path(__file__).parent / "sets")]):

@@ -47,8 +47,10 @@ def find_inputs(inputs: list, class_names: tuple[str, ...], class_index: int | N
     for given in inputs:
         text = os.fsdecode(given)
         if os.path.isdir(text):
-            for rel, *_ in scan_images(Path(text)):
+            odd: list[str] = []
+            for rel, *_ in scan_images(Path(text), odd):
                 found.append(InputFile(os.path.join(text, rel), rel, label(rel.split("/"))))
+            found += [InputFile(os.path.join(text, rel), rel, -1) for rel in odd]  # each refused with its name
         elif any(ch in text for ch in "*?[") and not os.path.exists(text):
             matches = sorted(m for m in glob.glob(text, recursive=True) if m.lower().endswith(IMAGE_SUFFIXES))
             if not matches:

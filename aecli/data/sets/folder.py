@@ -70,7 +70,11 @@ def load_folder(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     root = Path(recipe.data_dir)
     if not root.is_dir():
         raise AecliError(f"--data-dir {root} is not a folder; point it at the folder that holds your images")
-    scanned = scan_images(root)
+    odd: list[str] = []
+    scanned = scan_images(root, odd)
+    if odd:
+        shown = ", ".join(odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+        reporter.note(f"skipped {len(odd)} files that are not regular files: {shown}")
     if not scanned:
         subfolders = any(p.is_dir() for p in root.iterdir())
         where = "; its subfolders hold none either" if subfolders else ""
