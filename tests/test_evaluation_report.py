@@ -191,6 +191,7 @@ def judged_digits(digits_judge):
     return data, load_judge(data)
 
 
+@pytest.mark.slow  # trains the digits judge once for the session
 def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(judged_digits):
     from aecli.evaluate.judge import feature_statistics, features
     from aecli.evaluate.sample_quality import frechet_distance
@@ -205,6 +206,7 @@ def test_classifier_fid_of_the_test_set_is_near_zero_and_grows_with_noise(judged
     assert distances[0] < 1e-3 and distances[0] < distances[1] < distances[2]
 
 
+@pytest.mark.slow  # trains the digits judge once for the session
 def test_cas_on_real_training_images_equals_the_judges_reference(judged_digits):
     from aecli.evaluate.judge import CAS_IMAGES
     from aecli.evaluate.sample_quality import classification_accuracy_score

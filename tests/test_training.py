@@ -43,6 +43,7 @@ def interrupt_at(epoch_to_stop: int):
     return callback
 
 
+@pytest.mark.slow  # three trainings of three epochs
 def test_same_seed_same_weights_and_resume_matches_uninterrupted(tmp_path):
     settings = dict(model="vae", data=DataRecipe("digits"), seed=7, epochs=3)
     train(TrainSettings(**settings), device="cpu", out=tmp_path / "whole")
