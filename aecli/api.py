@@ -101,11 +101,11 @@ def resolve_classes(ckpt, digit: str | None = None, class_name: str | None = Non
     return run(ckpt, digit, class_name)
 
 
-def generate(ckpt, classes: list[int], n: int, seed=None, temperature=None):
-    """n images of each class, the same latents for every class (rows: classes)."""
+def generate(ckpt, classes: list[int], n: int, seed=None, temperature=None, out=None):
+    """n images of each class, the same latents for every class (rows: classes; `out`: an npy_stream)."""
     from aecli.inference.pictures import generate as run
 
-    return run(ckpt, classes, n, seed, temperature)
+    return run(ckpt, classes, n, seed, temperature, out)
 
 
 def reconstruct(ckpt, n: int = 16, inputs=None, data_dir=None, reporter=None, class_name=None):
@@ -122,13 +122,11 @@ def interpolate(ckpt, n: int = 10, seed: int = 0, data_dir=None, reporter=None):
     return run(ckpt, n, seed, data_dir, reporter)
 
 
-def traverse(
-    ckpt, dims=None, radius: float = 3.0, steps: int = 9, seed: int = 0, prior=False, data_dir=None, reporter=None
-):
-    """Each latent dimension swept on its own."""
+def traverse(ckpt, dims=None, radius=3.0, steps=9, seed=0, prior=False, data_dir=None, reporter=None, stream_to=None):
+    """Each latent dimension swept on its own (`stream_to`: shape -> npy_stream, for large outputs)."""
     from aecli.inference.pictures import traverse as run
 
-    return run(ckpt, dims, radius, steps, seed, prior, data_dir, reporter)
+    return run(ckpt, dims, radius, steps, seed, prior, data_dir, reporter, stream_to)
 
 
 def smile(ckpt, attribute="Smiling", strength=1.5, steps=5, n=8, inputs=None, data_dir=None, reporter=None):

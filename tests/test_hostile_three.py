@@ -190,3 +190,23 @@ def test_a_split_column_with_one_value_names_that_as_the_fix(tmp_path):
     (root / "attributes.csv").write_text("file,owner\n" + "".join(f"{f},same\n" for f in files))
     with pytest.raises(AecliError, match="--split-by owner puts every image on one side"):
         load_dataset("folder", root, split_by="owner")
+
+
+def test_generate_and_traverse_stream_their_npy_a_batch_at_a_time(tmp_path, trained, monkeypatch):
+    import numpy as np
+
+    from aecli import api
+
+    ckpt = api.load("cvae", trained["cvae"])
+    in_memory = api.generate(ckpt, [3], 40, seed=1).images[0]  # drawn whole, as for a .png
+    monkeypatch.setattr("aecli.inference.BATCH_VALUES", 28 * 28 * 16)  # 16 images a batch
+    args = ("--checkpoint", trained["cvae"], "--seed", "1", "--class", "all", "-n", "40", "-o", tmp_path / "g.npy")
+    assert invoke("generate", "cvae", *args).exit_code == 0
+    streamed = np.load(tmp_path / "g.npy")
+    assert streamed.shape == (400, 1, 28, 28)
+    np.testing.assert_allclose(streamed[120:160], in_memory, atol=1e-6)  # class 3's row, the same latents
+    out = tmp_path / "t.npy"
+    result = invoke("traverse", "vae", "--checkpoint", trained["vae"], "--dims", "all", "--steps", "5", "-o", out)
+    assert result.exit_code == 0 and np.load(out).shape == (20, 5, 1, 28, 28)
+    whole = api.traverse(api.load("vae", trained["vae"]), dims="all", steps=5).images
+    np.testing.assert_allclose(np.load(out), whole, atol=1e-6)

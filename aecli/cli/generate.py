@@ -43,11 +43,12 @@ def generate(
     classes = api.resolve_classes(ckpt, digit, class_name)
     count = n or (10 if len(classes) > 1 else 16)
     api.check_grid_size(count * len(classes), out)
-    result = api.generate(ckpt, classes, count, seed, temperature)
-    rows = result.images  # classes x n x C x H x W
-    if out.suffix.lower() == ".npy":
-        api.save_images(rows.reshape(-1, *rows.shape[2:]), out)
+    if out.suffix.lower() == ".npy":  # written a batch at a time: any count fits in memory
+        with api.npy_stream(out, (len(classes) * count, *api.image_shape(ckpt))) as array:
+            result = api.generate(ckpt, classes, count, seed, temperature, out=array)
     else:
+        result = api.generate(ckpt, classes, count, seed, temperature)
+        rows = result.images  # classes x n x C x H x W
         api.save_images(rows if len(classes) > 1 else rows[0], out, row_labels=result.row_labels)
     summary = {"output": str(out), "model": model, **result.info}
     if ckpt.spec.digit_classes:

@@ -45,8 +45,10 @@ def traverse(
 
     out = prepare_output(out, api.IMAGE_OUTPUTS)
     ckpt = load(model, checkpoint)
+    stream = (lambda shape: api.npy_stream(out, shape)) if out.suffix.lower() == ".npy" else None
     with reporter() as notes:
-        result = api.traverse(ckpt, dims, radius, steps, seed, prior, data_dir, notes)
-    api.check_grid_size(result.images.shape[0] * steps, out)
-    api.save_images(result.images, out, row_labels=result.row_labels, col_labels=result.col_labels)
+        result = api.traverse(ckpt, dims, radius, steps, seed, prior, data_dir, notes, stream)
+    if stream is None:
+        api.check_grid_size(result.images.shape[0] * steps, out)
+        api.save_images(result.images, out, row_labels=result.row_labels, col_labels=result.col_labels)
     emit({"output": str(out), "model": model, **result.info}, as_json, [out])

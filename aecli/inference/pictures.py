@@ -106,11 +106,26 @@ def class_index(spec, asked: str) -> int:
 
 
 def generate(
-    ckpt: Checkpoint, classes: list[int], n: int, seed: int | None = None, temperature: float | None = None
+    ckpt: Checkpoint,
+    classes: list[int],
+    n: int,
+    seed: int | None = None,
+    temperature: float | None = None,
+    out: np.ndarray | None = None,
 ) -> Images:
-    """n images of each class, the same latent vectors for every class (rows: classes)."""
+    """n images of each class, the same latent vectors for every class (rows: classes). With `out` (an
+    `npy_stream` writer of len(classes) x n images), they are written there, a batch at a time."""
     seed, temperature = drawn_seed(seed), ckpt.model.temperature(temperature)
-    rows = draw_classes(ckpt.model, classes, n, seed, temperature).numpy()
+    if out is None:
+        rows = draw_classes(ckpt.model, classes, n, seed, temperature).numpy()
+    else:
+        rows = np.empty(0, dtype=np.float32)
+        z, step = ckpt.model.latent.sample(n, generator(seed), temperature), model_batch(ckpt.model)
+        for row, c in enumerate(classes):
+            for start in range(0, n, step):
+                part = z[start : start + step]
+                labels = torch.full((len(part),), c, dtype=torch.long)
+                out[row * n + start : row * n + start + len(part)] = decode(ckpt.model, part, labels).numpy()
     labels = [ckpt.spec.class_names[c] for c in classes]
     info = {"classes": labels, "per_class": n, "seed": seed, "temperature": temperature}
     return Images(rows, info, row_labels=labels if len(classes) > 1 else None)
@@ -196,9 +211,11 @@ def traverse(
     prior: bool = False,
     data_dir=None,
     reporter: Reporter | None = None,
+    stream_to=None,
 ) -> Images:
     """One row per latent dimension swept from -radius to +radius, in the latent distribution's standard
-    deviations, around a test image's code or the distribution's mean."""
+    deviations, around a test image's code or the distribution's mean. With `stream_to` (a function of
+    the shape, dims x steps images, giving an `npy_stream`), rows are written there one at a time."""
     model, test = ckpt.model, recorded_data(ckpt.recipe, data_dir, reporter).test
     codes = latent_codes(
         model, test.images[:TRAVERSE_CODES], test.labels[:TRAVERSE_CODES] if test.labels is not None else None
@@ -210,7 +227,13 @@ def traverse(
     mean, scale = model.latent.moments()
     base = mean if prior else latent_codes(model, test.images[index : index + 1], own_label, refine=True)[0]
     offsets = torch.linspace(-radius, radius, steps)
-    rows = sweep(model, base, chosen, offsets, scale, label).numpy()
+    if stream_to is None:
+        rows = sweep(model, base, chosen, offsets, scale, label).numpy()
+    else:
+        rows = np.empty(0, dtype=np.float32)
+        with stream_to((len(chosen), steps, *image_shape(ckpt))) as out:
+            for row, dim in enumerate(chosen):
+                out[row : row + 1] = sweep(model, base, [dim], offsets, scale, label).numpy()
     info = {
         "dims": chosen,
         "range": radius,
