@@ -113,3 +113,9 @@ def test_the_data_summary_says_what_limit_leaves():
 
     data = load_dataset("digits", limit=100)
     assert data.notes[-1] == "--limit 100: 100 train / 100 test images used"
+
+
+def test_json_help_says_what_it_replaces():
+    for command in ("eval", "runs"):
+        text = " ".join(invoke(command, "--help").stdout.split())
+        assert "written paths" not in text and "--json Print one JSON object instead of the" in text

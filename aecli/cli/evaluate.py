@@ -7,7 +7,7 @@ import typer
 
 from aecli import api
 from aecli.cli.app import app, command, emit, load, reporter
-from aecli.cli.options import Checkpoint, DataDir, Json, Model, examples
+from aecli.cli.options import Checkpoint, DataDir, Model, examples
 
 
 @app.command(
@@ -55,7 +55,7 @@ def evaluate(
         ),
     ] = False,
     data_dir: DataDir = None,
-    as_json: Json = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the lines.")] = False,
 ) -> None:
     """Test-set metrics, each with what it is comparable to: -ELBO and importance-weighted NLL (nats),
     MSE and PSNR; for labelled data classifier FID, and GAN-test and CAS for class models; with
