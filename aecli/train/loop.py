@@ -24,6 +24,9 @@ from aecli.train.settings import Progress, TrainResult, TrainSettings, set_learn
 
 REPORT_EVERY = 10  # steps between progress reports (each one syncs with the device)
 SHARE_EVERY = 200  # steps between checks of how many other trainings share the CPU
+# a class model scores an unlabelled image under every class: past this many classes the training quantiles
+# are left to the first `score` that asks for them
+MAX_SCORED_CLASSES = 100
 
 
 def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tuple[float, int, float]:
@@ -90,7 +93,7 @@ def end_epoch(session: Session, epoch: int, train_loss: float, seen: int, second
     }
     training = {key: value for key, value in asdict(s).items() if key not in ("data", "model", "model_options")}
     training["epochs_completed"] = epoch
-    if epoch == s.epochs:  # the last epoch: how the model scores its own training images
+    if epoch == s.epochs and session.model.num_classes <= MAX_SCORED_CLASSES:  # the training images' own scores
         training["score_quantiles"] = training_quantiles(session.model, session.data.train)
     path = save_checkpoint(
         session.folder.path, session.model, session.data.spec, s.data, training, session.history, extras, trainer_state
