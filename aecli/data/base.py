@@ -1,16 +1,20 @@
 """What every dataset adapter returns: uint8 image tensors plus a small spec."""
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
+
+from aecli.data.records import Record
 
 DIGITS = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)
-class DataSpec:
+class DataSpec(Record):
     """What a model needs to know of its data; stored in every checkpoint."""
+
+    what = "data spec"
 
     name: str
     channels: int
@@ -40,15 +44,10 @@ class DataSpec:
     def digit_classes(self) -> bool:
         return self.class_names == DIGITS
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict) -> "DataSpec":
         """Also reads the specs of checkpoints written before class names were stored."""
-        if not isinstance(data, dict):
-            raise ValueError("the data spec must be a JSON object")
-        data = dict(data)
+        data = cls.json_object(data)
         legacy_count = data.pop("num_classes", None)
         if "class_names" not in data and legacy_count:
             if not isinstance(legacy_count, int) or not 0 < legacy_count <= 100_000:
@@ -62,10 +61,7 @@ class DataSpec:
             if not isinstance(data.get(key, ()), list | tuple):
                 raise ValueError(f"{key} must be a list of names")
             data[key] = tuple(data.get(key, ()))
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown data spec fields: {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return cls.built(data)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """How a dataset is read, as one frozen value: built from the command line, stored in checkpoints."""
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+
+from aecli.data.records import Record
 
 
 def local_folder(path) -> str:
@@ -23,7 +25,8 @@ LIMITS = {"image_size": (16, 512), "crop": (0.05, 1.0), "limit": (1, 10**9)}
 
 
 @dataclass(frozen=True)
-class DataRecipe:
+class DataRecipe(Record):
+    what = "data recipe"
     dataset: str
     data_dir: str | None = None  # local files instead of a download
     image_size: int | None = None  # side of the square images; None: the dataset's default
@@ -67,18 +70,9 @@ class DataRecipe:
         """The recipe fields set away from "not given"."""
         return [name for name in OPTION_NAMES if getattr(self, name) not in (None, False)]
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict) -> "DataRecipe":
-        if not isinstance(data, dict):
-            raise ValueError("the data recipe must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown data recipe fields: {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return cls.built(cls.json_object(data))
 
     @classmethod
     def from_training(cls, training: dict) -> "DataRecipe":
