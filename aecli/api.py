@@ -79,7 +79,7 @@ def test_data(ckpt, data_dir: Path | str | None = None, reporter=None):
     """The data a checkpoint was trained on, read by its recipe (`data_dir` points it at other files)."""
     from aecli.data.recorded import recorded_data
 
-    return recorded_data(ckpt.recipe, data_dir, reporter)
+    return recorded_data(ckpt, data_dir, reporter)
 
 
 def sample(ckpt, n: int, seed=None, temperature=None, naive: bool = False, out=None):

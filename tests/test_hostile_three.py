@@ -210,3 +210,32 @@ def test_generate_and_traverse_stream_their_npy_a_batch_at_a_time(tmp_path, trai
     assert result.exit_code == 0 and np.load(out).shape == (20, 5, 1, 28, 28)
     whole = api.traverse(api.load("vae", trained["vae"]), dims="all", steps=5).images
     np.testing.assert_allclose(np.load(out), whole, atol=1e-6)
+
+
+def test_a_checkpoint_cannot_make_aecli_read_a_folder_unlike_its_data(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    rng = np.random.default_rng(0)
+    own = tmp_path / "own"
+    own.mkdir()
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(own / f"{i}.png")
+    run = train(
+        TrainSettings("vae", DataRecipe("folder", str(own)), epochs=1, seed=0), device="cpu", out=tmp_path / "r"
+    )
+    config_file = run.checkpoint / "config.json"
+    config = json.loads(config_file.read_text())
+    assert config["training"]["data_images"] == 12
+    elsewhere = tmp_path / "elsewhere"  # a big tree the recipe is pointed at, as `/` would be
+    for i in range(1100):
+        (elsewhere / str(i % 10)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (4, 4), dtype=np.uint8)).save(elsewhere / str(i % 10) / f"{i}.png")
+    config["recipe"]["data_dir"] = str(elsewhere)
+    config_file.write_text(json.dumps(config))
+    result = invoke("reconstruct", "vae", "--checkpoint", run.run_dir, "-n", "2", "-o", tmp_path / "r.png")
+    assert result.exit_code == 1 and "is not that data" in result.stderr and "--data-dir" in result.stderr
+    assert len(list((tmp_path / "cache").rglob("images.npy"))) == 1  # the training folder's; nothing read there

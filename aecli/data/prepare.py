@@ -1,6 +1,9 @@
 """Image files to a cached uint8 array: scanned, decoded once in parallel, reopened memory-mapped."""
 
+import contextlib
+import contextvars
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +13,23 @@ from aecli.data.base import Reporter
 from aecli.data.cache import cache_key, keep_one_channel, open_cached, prepared, write_images, write_meta
 from aecli.data.images import IMAGE_SUFFIXES, read_many
 from aecli.data.recipe import DataRecipe
+from aecli.errors import AecliError
 
 CACHE_VERSION = 3  # bump when the way pixels are made changes, so older caches are not reused
+
+
+# (images, seconds) a scan may reach before it is refused: set while a checkpoint's own recorded folder
+# is read, so that a recipe naming `/` cannot make aecli walk and decode a whole machine
+SCAN_BOUND: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("scan_bound", default=None)
+
+
+@contextlib.contextmanager
+def bounded_scans(images: int, seconds: float = 30.0):
+    token = SCAN_BOUND.set((images, seconds))
+    try:
+        yield
+    finally:
+        SCAN_BOUND.reset(token)
 
 
 def scan_images(root: Path, odd: list[str] | None = None) -> list[tuple[str, int, int]]:
@@ -19,7 +37,9 @@ def scan_images(root: Path, odd: list[str] | None = None) -> list[tuple[str, int
     skipped, linked folders followed once. Plain strings and os.scandir: 100,000 files in well under
     a second, since an unchanged folder is scanned on every run."""
     found, seen, pending = [], set(), [("", str(root))]
+    bound, started = SCAN_BOUND.get(), time.monotonic()
     while pending:
+        _check_bound(root, bound, len(found), started)
         prefix, folder = pending.pop()
         try:
             info = os.stat(folder)
@@ -43,7 +63,16 @@ def scan_images(root: Path, odd: list[str] | None = None) -> list[tuple[str, int
                     pending.append((prefix + name + "/", entry.path))
             except OSError:
                 continue
+    _check_bound(root, bound, len(found), started)
     return sorted(found)
+
+
+def _check_bound(root: Path, bound: tuple[int, float] | None, found: int, started: float) -> None:
+    if bound is not None and (found > bound[0] or time.monotonic() - started > bound[1]):
+        raise AecliError(
+            f"{root} holds far more than the images this model's data had (a bound of {bound[0]:,}), so it is not "
+            "that data; point --data-dir at the folder the model was trained on"
+        )
 
 
 def common_size(root: Path, files: list[str], probe: int = 32) -> int | None:

@@ -10,11 +10,16 @@ from aecli.errors import UsageError
 SHIPPED = ("digits", "lfw-mini")  # inside aecli's dependencies: nothing to point anywhere
 
 
-def recorded_data(
-    recipe: DataRecipe, data_dir: Path | str | None = None, reporter: Reporter | None = None, **changes
-) -> Dataset:
-    """Read `recipe` (`data_dir` points it at other files; `changes` replace recipe fields, e.g. classes=None).
-    MNIST's test split ships with aecli, so a model trained on MNIST is shown and scored offline."""
+UNRECORDED_IMAGES = 200_000  # the bound for checkpoints written before the count was kept
+
+
+def recorded_data(ckpt, data_dir: Path | str | None = None, reporter: Reporter | None = None, **changes) -> Dataset:
+    """The data a checkpoint was trained on, read by its recipe (`data_dir` points it at other files;
+    `changes` replace recipe fields, e.g. classes=None). MNIST's test split ships with aecli, so a model
+    trained on MNIST is shown and scored offline. A folder only the checkpoint names is read only while
+    it holds about as many images as the checkpoint's data had."""
+    recipe: DataRecipe = ckpt.recipe
+    recorded_images = ckpt.training.get("data_images") or UNRECORDED_IMAGES
     if data_dir is not None:
         if recipe.dataset in SHIPPED:
             raise UsageError(f"{recipe.dataset} ships with aecli's dependencies; drop --data-dir")
@@ -30,4 +35,10 @@ def recorded_data(
             data = keep_classes(data, recipe.classes)
         data.test = data.test.head(recipe.limit) if recipe.limit is not None else data.test
         return data
+    if data_dir is None and recipe.data_dir is not None:
+        from aecli.data.prepare import bounded_scans
+
+        # a folder the checkpoint names, not the user: read only if it looks like the data it recorded
+        with bounded_scans(4 * recorded_images + 1000):
+            return load_dataset(recipe, reporter=reporter)
     return load_dataset(recipe, reporter=reporter)

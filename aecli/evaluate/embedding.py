@@ -102,6 +102,6 @@ def compare(
     if len(recipes) > 1:
         found = ", ".join(f"{c.model.name} on {c.recipe.dataset}" for c in checkpoints)
         raise UsageError(f"the models were trained on different data ({found}); train them on the same --dataset")
-    data = recorded_data(checkpoints[0].recipe, data_dir, reporter)
+    data = recorded_data(checkpoints[0], data_dir, reporter)
     embedded = [embed(c, data, n, attribute) for c in checkpoints]
     return embedded, [tsne_2d(e.codes, seed) for e in embedded], data

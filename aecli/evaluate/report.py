@@ -25,7 +25,7 @@ def evaluate(
 
     reporter = reporter or Reporter()
     model = ckpt.model
-    data = recorded_data(ckpt.recipe, data_dir, reporter)
+    data = recorded_data(ckpt, data_dir, reporter)
     metrics = {"model": model.name, "checkpoint": str(ckpt.path), "dataset": data.spec.name}
     metrics["channels"] = data.spec.channels
     metrics["test_split_images"] = len(data.test)
@@ -63,7 +63,7 @@ def anomaly(ckpt: Checkpoint, data_dir=None, reporter: Reporter | None = None, k
             "eval --anomaly needs a model trained on some classes only; train one with "
             f"`aecli train {ckpt.model.name} --classes NAME`"
         )
-    data = recorded_data(ckpt.recipe, data_dir, reporter, classes=None)
+    data = recorded_data(ckpt, data_dir, reporter, classes=None)
     test = data.test
     names = list(data.spec.class_names)
     report = {"model": ckpt.model.name, "checkpoint": str(ckpt.path), "dataset": data.spec.name}

@@ -65,7 +65,7 @@ def split_inputs(ckpt: Checkpoint, split: str, data_dir=None, reporter=None) -> 
     """The checkpoint's own train or test images and labels (-1 where the data has no classes)."""
     from aecli.data.recorded import recorded_data
 
-    data = recorded_data(ckpt.recipe, data_dir, reporter)
+    data = recorded_data(ckpt, data_dir, reporter)
     part = data.train if split == "train" else data.test
     if not len(part):
         raise AecliError(f"the {split} split of {ckpt.recipe.dataset} is empty here; point --data-dir at the data")

@@ -164,7 +164,7 @@ def images_to_show(
         return images, labels
     if class_name is not None:
         raise UsageError("--class goes with --input (the class of your files)")
-    test = recorded_data(ckpt.recipe, data_dir, reporter).test
+    test = recorded_data(ckpt, data_dir, reporter).test
     index = shown_test_images(test.labels, n, len(test))
     return test.images[index], test.labels[index] if test.labels is not None else None
 
@@ -189,7 +189,7 @@ def interpolate(
     ckpt: Checkpoint, n: int = 10, seed: int = 0, data_dir=None, reporter: Reporter | None = None
 ) -> Images:
     """A straight line in latent space between two test images (of different classes where there are classes)."""
-    test = recorded_data(ckpt.recipe, data_dir, reporter).test
+    test = recorded_data(ckpt, data_dir, reporter).test
     if len(test) < 2:
         raise AecliError(f"interpolate needs two test images; the test split has {len(test)}: add images")
     first, second = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed))[:2].tolist()
@@ -216,7 +216,7 @@ def traverse(
     """One row per latent dimension swept from -radius to +radius, in the latent distribution's standard
     deviations, around a test image's code or the distribution's mean. With `stream_to` (a function of
     the shape, dims x steps images, giving an `npy_stream`), rows are written there one at a time."""
-    model, test = ckpt.model, recorded_data(ckpt.recipe, data_dir, reporter).test
+    model, test = ckpt.model, recorded_data(ckpt, data_dir, reporter).test
     codes = latent_codes(
         model, test.images[:TRAVERSE_CODES], test.labels[:TRAVERSE_CODES] if test.labels is not None else None
     )
@@ -267,7 +267,7 @@ def smile(
     if inputs:
         faces, labels = images_to_show(ckpt, inputs, n, data_dir, reporter)
     else:
-        test = recorded_data(ckpt.recipe, data_dir, reporter).test
+        test = recorded_data(ckpt, data_dir, reporter).test
         scores = test.attributes[:, index] if test.attributes is not None else None
         if scores is None or torch.isnan(scores).all():
             raise AecliError("the test faces have no attribute scores; pass your own photos with --input")

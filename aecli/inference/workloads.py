@@ -255,7 +255,7 @@ def score_quantiles(ckpt: Checkpoint, metric: str, k: int, data_dir, reporter: R
     except (OSError, ValueError):
         pass
     try:
-        train = recorded_data(ckpt.recipe, data_dir, reporter).train
+        train = recorded_data(ckpt, data_dir, reporter).train
     except AecliError as exc:
         if reporter is not None:
             reporter.note(f"The training images' {metric} quantiles are unknown here ({exc}); rows say nothing of them")

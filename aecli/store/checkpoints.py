@@ -25,7 +25,12 @@ from aecli.models import Autoencoder, model_from_config
 from aecli.store.runs import CONFIG, EPOCH_PREFIX, MAX_CONFIG_BYTES, POINTER, inside, newest_checkpoint
 
 # what a resumed run takes from a checkpoint, and the values it may hold
-TRAINING_FIELDS = {"batch_size": (int, 1, 65_536), "lr": (int | float, 1e-8, 10.0), "seed": (int, 0, 2**32 - 1)}
+TRAINING_FIELDS = {
+    "batch_size": (int, 1, 65_536),
+    "lr": (int | float, 1e-8, 10.0),
+    "seed": (int, 0, 2**32 - 1),
+    "data_images": (int, 0, 10**9),
+}
 FORMAT_VERSION = 2  # 2: per-model configs and a data recipe
 WEIGHTS = "model.safetensors"
 TRAINER = "trainer.pt"

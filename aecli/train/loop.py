@@ -93,6 +93,7 @@ def end_epoch(session: Session, epoch: int, train_loss: float, seen: int, second
     }
     training = {key: value for key, value in asdict(s).items() if key not in ("data", "model", "model_options")}
     training["epochs_completed"] = epoch
+    training["data_images"] = len(session.data.train) + len(session.data.test)  # bounds later reads of its folder
     if epoch == s.epochs and session.model.num_classes <= MAX_SCORED_CLASSES:  # the training images' own scores
         training["score_quantiles"] = training_quantiles(session.model, session.data.train)
     path = save_checkpoint(
