@@ -216,7 +216,7 @@ def export(ckpt, out: Path, fmt: str = "onnx", data_dir=None, reporter=None) -> 
 
     if fmt.lower() != "onnx":
         raise UsageError(f"--format {fmt!r}: aecli exports onnx")
-    require_onnx()
+    require_onnx()  # before the training quantiles, which may read the training split
     metric = ckpt.model.metric(None)
     return export_onnx(ckpt, out, score_quantiles(ckpt, metric, 100, data_dir, reporter))
 

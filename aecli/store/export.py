@@ -81,8 +81,8 @@ def _graphs(ckpt: Checkpoint, metric: str) -> dict:
 
 
 def export_onnx(ckpt: Checkpoint, out: Path, quantiles: dict | None = None) -> dict:
-    """Write encoder.onnx, decoder.onnx, scorer.onnx and aecli-model.json into `out`; the manifest."""
-    require_onnx()
+    """Write encoder.onnx, decoder.onnx, scorer.onnx and aecli-model.json into `out`; the manifest
+    (onnx and onnxruntime present: `require_onnx`)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
         raise UsageError(f"-o {out} exists and is not an earlier aecli export; choose a new folder")
