@@ -132,8 +132,9 @@ def _decode_chunk(paths: Sequence[Path], size: int, crop: float, grey: bool) -> 
     return stacked, any(p.shape[0] == 3 for p in batch)
 
 
-def _pool(count: int):
-    """Worker processes where they can be forked cheaply (Linux), else threads; one per CPU.
+def decode_pool(count: int, threshold: int | None = None):
+    """(executor, workers) for decoding `count` files: worker processes where they can be forked cheaply
+    (Linux) and there are at least `threshold` files, else threads; one per CPU.
 
     Decoding a small image is mostly Python-level work, so threads contend for the GIL: on 2
     cores they read more slowly than one thread (docs/decisions.md)."""
@@ -141,9 +142,10 @@ def _pool(count: int):
     from concurrent.futures import ProcessPoolExecutor
 
     workers = min(8, os.cpu_count() or 1)
-    if count >= PROCESS_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    return ThreadPoolExecutor(workers)
+    enough = count >= (PROCESS_THRESHOLD if threshold is None else threshold)
+    if enough and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")), workers
+    return ThreadPoolExecutor(workers), workers
 
 
 PROCESS_THRESHOLD = 2000  # fewer images than this are read in threads: not worth starting processes
@@ -162,7 +164,7 @@ def read_many(
     N x 1 x S x S with grey); grey images fill all three channels. True if any image had colour."""
     chunks = [paths[start : start + CHUNK] for start in range(0, len(paths), CHUNK)]
     done, any_colour = 0, False
-    with _pool(len(paths)) as pool:
+    with decode_pool(len(paths))[0] as pool:
         for stacked, colour in pool.map(_decode_chunk, chunks, *zip(*[(size, crop, grey)] * len(chunks), strict=True)):
             out[done : done + len(stacked)] = stacked
             done += len(stacked)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aecli.data.images import IMAGE_SUFFIXES
+from aecli.data.images import IMAGE_SUFFIXES, decode_pool
 from aecli.data.inputs import read_input
 from aecli.data.prepare import scan_images
 from aecli.errors import AecliError, UsageError
@@ -88,16 +88,6 @@ def _read_chunk(files: list[InputFile], spec, recipe, face_frame) -> tuple[list[
     return kept, (np.stack(pixels) if pixels else None), failed, inverted
 
 
-def _pool(count: int):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-    workers = min(8, os.cpu_count() or 1)
-    if count > 4 * READ_CHUNK and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")), workers
-    return ThreadPoolExecutor(1), 1
-
-
 @dataclass
 class ReadReport:
     images: int = 0
@@ -111,7 +101,7 @@ def read_batches(
     """(files, uint8 images, labels) in input order, the unreadable ones left out and reported."""
     chunks = [files[i : i + READ_CHUNK] for i in range(0, len(files), READ_CHUNK)]
     args = (ckpt.spec, ckpt.recipe, ckpt.extras.get("face_frame"))
-    pool, workers = _pool(len(files))
+    pool, workers = decode_pool(len(files), 4 * READ_CHUNK)
     with pool:
         pending: list[Future] = []
         for index in range(len(chunks) + 1):
