@@ -75,7 +75,10 @@ Split = Annotated[
 ClassName = Annotated[
     str | None,
     typer.Option(
-        "--class", metavar="NAME", help="The class of every input (class models; else from class subfolders)."
+        "--class",
+        metavar="NAME",
+        help="The class of every input, for class models (without it: encode takes a known class subfolder's, "
+        "score scores under every class).",
     ),
 ]
 Strict = Annotated[
