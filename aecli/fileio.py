@@ -101,6 +101,39 @@ def plain_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~umask
 
 
+def cache_folder(*parts: str) -> Path:
+    """The data cache's folder `parts`, made if needed; a cache that cannot hold it is one line naming AECLI_DATA."""
+    from aecli.paths import data_cache
+
+    folder = data_cache().joinpath(*parts)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AecliError(cache_failure(folder, exc)) from exc
+    return folder
+
+
+def cache_failure(path: Path, exc: OSError) -> str:
+    """Why the data cache cannot take `path`, and the fix (AECLI_DATA, or free space)."""
+    from aecli.paths import data_cache
+
+    root = data_cache()
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        fix = "set AECLI_DATA to a folder" if blocker == root else "remove it or set AECLI_DATA to another folder"
+        return f"the data cache cannot hold {path}: {blocker} is a file, not a folder; {fix}"
+    if _disk_full(path, exc):
+        return f"the data cache {root} is on a full disk; free some space or set AECLI_DATA to another disk"
+    return f"cannot write in the data cache {root} ({exc.strerror or exc}); set AECLI_DATA to a writable folder"
+
+
+def write_refused(folder: Path, exc: OSError) -> bool:
+    """Did writing into `folder` fail (full, read-only, not permitted), rather than reading something else?"""
+    if exc.errno == errno.EROFS or _disk_full(folder, exc):
+        return True
+    return exc.errno in (errno.EACCES, errno.EPERM) and not os.access(folder, os.W_OK)
+
+
 def write_failure(path: Path, exc: OSError) -> str:
     """A one-line reason a write failed, with the fix."""
     if not _disk_full(path, exc):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aecli.fileio import plain_mode, sweep_stale
+from aecli.errors import AecliError
+from aecli.fileio import cache_failure, cache_folder, plain_mode, sweep_stale, write_refused
 from aecli.paths import data_cache
 from aecli.store.npy import NpyWriter
 
@@ -72,10 +73,12 @@ def prepared(
     found = open_cached(kind, key, on_note)
     if found is not None:
         return found
-    folder = data_cache() / kind / f"prepared-{key}"
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder = cache_folder(kind) / f"prepared-{key}"
     sweep_stale(folder.parent, f".prepared-{key}.*")  # left by a run that was killed while building
-    tmp = Path(tempfile.mkdtemp(prefix=f".prepared-{key}.", dir=folder.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".prepared-{key}.", dir=folder.parent))
+    except OSError as exc:
+        raise AecliError(cache_failure(folder, exc)) from exc
     try:
         build(tmp)
         for item in tmp.iterdir():
@@ -87,6 +90,10 @@ def prepared(
         except OSError:  # another process finished the same cache first: use theirs
             if not folder.is_dir():
                 raise
+    except OSError as exc:
+        if not write_refused(tmp, exc):
+            raise
+        raise AecliError(cache_failure(folder, exc)) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return open_prepared(folder)

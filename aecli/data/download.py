@@ -2,7 +2,6 @@
 
 import hashlib
 import http.client
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -21,21 +20,35 @@ def sha256_of(path: Path) -> str:
 
 
 def download(
-    url: str, dest: Path, sha256: str | None = None, hint: str = "", check: Callable[[Path], bool] | None = None
+    url: str,
+    dest: Path,
+    max_bytes: int,
+    sha256: str | None = None,
+    hint: str = "",
+    check: Callable[[Path], bool] | None = None,
 ) -> Path:
     """Fetch `url` to `dest` unless a verified copy is there; nothing half-done is left.
 
-    The copy is verified by `sha256`, or by `check(path)` (another known digest, say).
+    The copy is verified by `sha256`, or by `check(path)` (another known digest, say). More than
+    `max_bytes` (a few times the file's known size) is refused: an endless mirror must not fill the disk.
     """
     if check is None:
         check = (lambda path: sha256_of(path) == sha256) if sha256 is not None else (lambda path: True)
     if dest.exists() and check(dest):
         return dest
+    too_large = f"{url} is larger than such a file can be ({max_bytes >> 20} MiB); the download was discarded"
     try:
         with atomic_path(dest) as tmp:
             with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
                 expected = response.headers.get("Content-Length")
-                shutil.copyfileobj(response, out, 1 << 20)
+                if expected is not None and expected.isdigit() and int(expected) > max_bytes:
+                    raise AecliError(f"{too_large}. {hint}".strip())
+                copied = 0
+                while block := response.read(1 << 20):
+                    copied += len(block)
+                    if copied > max_bytes:
+                        raise AecliError(f"{too_large}. {hint}".strip())
+                    out.write(block)
             size = tmp.stat().st_size
             if expected is not None and size != int(expected):
                 raise AecliError(f"download of {url} stopped after {size} of {expected} bytes; run the command again")

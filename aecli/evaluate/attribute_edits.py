@@ -10,11 +10,10 @@ import torch
 
 from aecli.data import Dataset, Split
 from aecli.data.pixels import as_float
-from aecli.fileio import atomic_path
+from aecli.fileio import atomic_path, cache_folder
 from aecli.inference import latent_codes
 from aecli.inference.attributes import apply_attribute
 from aecli.models import Autoencoder
-from aecli.paths import data_cache
 
 FIT_IMAGES = 10_000  # training faces the pixel judge is fitted on
 EDITED_FACES = 500  # test faces without the attribute that are edited and scored
@@ -41,7 +40,7 @@ def pixel_judge(data: Dataset, column: int):
 
     name = data.spec.attribute_names[column]
     safe = "".join(c if c.isalnum() else "_" for c in name)[:40]
-    path = data_cache() / "classifiers" / f"{data.spec.name}-{fingerprint(data.train)}-{safe}.npz"
+    path = cache_folder("classifiers") / f"{data.spec.name}-{fingerprint(data.train)}-{safe}.npz"
     judge = LogisticRegression(C=0.01, max_iter=300)
     try:
         with np.load(path, allow_pickle=False) as saved:

@@ -16,8 +16,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from aecli.data import Dataset, Split
-from aecli.fileio import atomic_path, save_tensors
-from aecli.paths import PRETRAINED, data_cache
+from aecli.fileio import atomic_path, cache_folder, save_tensors
+from aecli.paths import PRETRAINED
 
 EPOCHS = 6  # on MNIST; a small dataset gets more, to reach MIN_STEPS
 MIN_STEPS = 600  # a small dataset needs more than 6 epochs' steps (docs/decisions.md)
@@ -132,6 +132,10 @@ def _load(path: Path, model: nn.Module) -> tuple[tuple[torch.Tensor, torch.Tenso
     extras = [tensors.pop(key, None) for key in (FEATURE_MEAN, FEATURE_COV, CAS_REFERENCE)]
     if any(extra is None for extra in extras):
         raise RuntimeError(f"{path} lacks the judge's reference figures")
+    mean, cov, cas = extras
+    width = model[-1].in_features
+    if mean.shape != (width,) or cov.shape != (width, width) or cas.numel() != 1 or not torch.isfinite(cov).all():
+        raise RuntimeError(f"{path} holds reference figures of the wrong shape")
     model.load_state_dict(tensors)
     return (extras[0], extras[1]), extras[2].item()
 
@@ -164,7 +168,7 @@ def load_judge(data: Dataset, on_note: Callable[[str], None] | None = None) -> J
     if _uses_bundled_judge(spec):
         statistics, cas = _load(BUNDLED_JUDGE, model)
         return Judge(model.eval(), accuracy(model, data.test), statistics, cas, bundled=True)
-    path = data_cache() / "classifiers" / f"{spec.name}-{fingerprint(data.train)}-r{RECIPE}.safetensors"
+    path = cache_folder("classifiers") / f"{spec.name}-{fingerprint(data.train)}-r{RECIPE}.safetensors"
     try:
         statistics, cas = _load(path, model)
     except (OSError, SafetensorError, RuntimeError):

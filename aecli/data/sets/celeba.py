@@ -7,9 +7,8 @@ import torch
 
 from aecli.data import DataRecipe, adapter
 from aecli.data.base import Dataset, DataSpec, Reporter, Split
-from aecli.data.images import check_regular_file
 from aecli.data.prepare import decode_files, scan_images
-from aecli.data.tables import read_table
+from aecli.data.tables import numbered_lines, open_table, read_table
 from aecli.errors import AecliError, UsageError
 
 WHERE = (
@@ -19,16 +18,18 @@ WHERE = (
 DEFAULT_CROP = 148 / 178  # the usual central 148x148 of the 178x218 aligned faces
 
 
-def read_partition(path: Path) -> dict[str, int]:
-    check_regular_file(path, "partition file")
+def read_partition(path: Path, names: set[str]) -> dict[str, int]:
+    """The official partition (0 train, 1 validation, 2 test) of each file named in `names`."""
     partition = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        cells = line.split()
-        if not cells:
-            continue
-        if len(cells) != 2 or cells[1] not in ("0", "1", "2"):
-            raise AecliError(f"{path} line {number} is not `<file> <0|1|2>`; replace it with the original file")
-        partition[cells[0]] = int(cells[1])
+    with open_table(path, "partition file") as handle:
+        for number, line in numbered_lines(path, handle):
+            cells = line.split()
+            if not cells:
+                continue
+            if len(cells) != 2 or cells[1] not in ("0", "1", "2"):
+                raise AecliError(f"{path} line {number} is not `<file> <0|1|2>`; replace it with the original file")
+            if cells[0] in names:
+                partition[cells[0]] = int(cells[1])
     return partition
 
 
@@ -53,8 +54,9 @@ def load_celeba(recipe: DataRecipe, reporter: Reporter) -> Dataset:
     if not found:
         raise AecliError(f"no images in {images_dir}; {WHERE}")
     files = [rel for rel, *_ in found]
-    partition = read_partition(partition_file)
-    part = np.array([partition.get(rel.rsplit("/", 1)[-1], -1) for rel in files])
+    names = [rel.rsplit("/", 1)[-1] for rel in files]
+    partition = read_partition(partition_file, set(names))
+    part = np.array([partition.get(name, -1) for name in names])
     train_index, test_index = np.flatnonzero(part == 0), np.flatnonzero(part == 2)  # the official split
     if recipe.limit is not None:
         train_index, test_index = train_index[: recipe.limit], test_index[: recipe.limit]

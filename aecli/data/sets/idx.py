@@ -16,10 +16,12 @@ from aecli.data import DataRecipe, adapter
 from aecli.data.base import DIGITS, Dataset, DataSpec, Split
 from aecli.data.download import download
 from aecli.errors import AecliError
+from aecli.fileio import cache_folder
 from aecli.paths import PRETRAINED
 
 SIDE = 28
 MAX_ITEMS = 1_000_000  # far more than any of these sets holds: bounds what a crafted file can make us read
+MAX_DOWNLOAD = 64 * 2**20  # the largest of these files (Fashion-MNIST's training images) is 26 MB
 PREFIXES = ("train", "t10k")
 
 
@@ -158,14 +160,13 @@ def _matches(path: Path, *, kind: str, digest: str) -> bool:
 
 
 def _download_all(s: IdxSet) -> Path:
-    from aecli.paths import data_cache
-
-    folder = data_cache() / s.name
+    folder = cache_folder(s.name)
     base = os.environ.get(s.url_variable, s.url)
     for name, (kind, digest) in s.files.items():
         download(
             base + name,
             folder / name,
+            MAX_DOWNLOAD,
             check=functools.partial(_matches, kind=kind, digest=digest),
             hint=offline_hint(s),
         )

@@ -17,11 +17,13 @@ from aecli.data.prepare import decode_files, scan_images
 from aecli.data.splits import TEST_SHARE, is_test_group
 from aecli.data.tables import read_table
 from aecli.errors import AecliError
-from aecli.paths import data_cache
+from aecli.fileio import cache_folder
 
 # The mirror scikit-learn uses (the original UMass host is gone); override with AECLI_LFW_URL.
 IMAGES_URL = "https://ndownloader.figshare.com/files/5976015"
 IMAGES_SHA256 = "b47c8422c8cded889dc5a13418c4bc2abbda121092b3533a83306f90d900100a"
+MAX_IMAGES_DOWNLOAD = 512 * 2**20  # the funneled archive is 243 MB
+MAX_ATTRIBUTES_DOWNLOAD = 64 * 2**20  # the attributes table is 15 MB
 ATTRIBUTES_URL = "https://www.cs.columbia.edu/CAVE/databases/pubfig/download/lfw_attributes.txt"
 DEFAULT_CROP = 0.36  # the central 90 of 250 pixels, as in the classic LFW autoencoder exercise
 # Without --crop, the crop is chosen from where the faces are: the detector's face side is this share of
@@ -49,15 +51,19 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
     """The folder holding the images (extracting a .tgz if that is what is there), the attributes
     file, and the LFW-named images found in that folder (scanned once)."""
     if data_dir is None:
-        cache = data_cache() / "lfw"
+        cache = cache_folder("lfw")
         archive = download(
             os.environ.get("AECLI_LFW_URL", IMAGES_URL),
             cache / "lfw-funneled.tgz",
+            MAX_IMAGES_DOWNLOAD,
             None if "AECLI_LFW_URL" in os.environ else IMAGES_SHA256,
             OFFLINE_HINT,
         )
         attributes = download(
-            os.environ.get("AECLI_LFW_ATTRIBUTES_URL", ATTRIBUTES_URL), cache / "lfw_attributes.txt", hint=OFFLINE_HINT
+            os.environ.get("AECLI_LFW_ATTRIBUTES_URL", ATTRIBUTES_URL),
+            cache / "lfw_attributes.txt",
+            MAX_ATTRIBUTES_DOWNLOAD,
+            hint=OFFLINE_HINT,
         )
         root = extract_tar(archive, cache / f"images-{sha256_of(archive)[:12]}")
         return root, attributes, lfw_images(root)
@@ -69,7 +75,7 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
     images, found = folder, lfw_images(folder)
     if not found and archives:
         # extracted into the cache: --data-dir may be read-only
-        images = extract_tar(archives[0], data_cache() / "lfw" / f"images-{sha256_of(archives[0])[:12]}")
+        images = extract_tar(archives[0], cache_folder("lfw") / f"images-{sha256_of(archives[0])[:12]}")
         found = lfw_images(images)
     return images, attributes[0] if attributes else None, found
 

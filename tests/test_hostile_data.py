@@ -1,0 +1,171 @@
+"""Hostile inputs on the data side: endless downloads, a data cache that cannot hold anything,
+attribute tables far wider or longer than any dataset's, a cached judge of the wrong shape."""
+
+import subprocess
+import uuid
+
+import pytest
+from folders import make_class_folder
+from helpers import QuietHandler, invoke, serving
+
+from aecli.data import load_dataset
+from aecli.data.sets import idx as idx_module
+from aecli.errors import AecliError
+
+
+class _Endless(QuietHandler):
+    """Sends zeros for as long as the client reads, with no Content-Length."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(bytes(1 << 16))
+        except OSError:
+            pass
+
+
+class _Boasting(QuietHandler):
+    """Announces a file of a terabyte."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(2**40))
+        self.end_headers()
+
+
+@pytest.mark.parametrize("handler", [_Endless, _Boasting], ids=["endless", "announced too large"])
+def test_a_download_stops_at_a_sane_size_and_keeps_nothing(tmp_path, monkeypatch, isolated_home, handler):
+    monkeypatch.setattr(idx_module, "MAX_DOWNLOAD", 2**20)
+    with serving(tmp_path, handler) as url:
+        monkeypatch.setenv("AECLI_MNIST_URL", url)
+        with pytest.raises(AecliError, match="larger than such a file can be"):
+            load_dataset("mnist")
+    cached = isolated_home / "cache" / "mnist"
+    assert not cached.exists() or list(cached.iterdir()) == []
+
+
+def test_dev_zero_as_a_mirror_is_refused(monkeypatch, isolated_home):
+    monkeypatch.setattr(idx_module, "MAX_DOWNLOAD", 2**20)
+    monkeypatch.setenv("AECLI_MNIST_URL", "file:///dev/zero#")
+    with pytest.raises(AecliError, match="larger than such a file can be"):
+        load_dataset("mnist")
+
+
+@pytest.fixture
+def images(tmp_path):
+    return make_class_folder(tmp_path / "shapes")
+
+
+def _train_on(images):
+    return invoke("train", "vae", "--dataset", "folder", "--data-dir", images, "--epochs", "1")
+
+
+def test_a_data_cache_that_is_a_file_is_named(tmp_path, monkeypatch, images):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("AECLI_DATA", str(tmp_path / "afile"))
+    result = _train_on(images)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: the data cache cannot hold {tmp_path}/afile/folder: {tmp_path}/afile is a file, not a folder; "
+        "set AECLI_DATA to a folder"
+    )
+
+
+def test_a_file_where_a_cache_folder_belongs_is_named(tmp_path, monkeypatch, images):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "folder").write_text("x")
+    result = _train_on(images)
+    assert result.exit_code == 1
+    assert "cache/folder is a file, not a folder; remove it or set AECLI_DATA" in result.stderr
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB tmpfs, remounted read-only on demand."""
+    mount_point = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)]).returncode != 0:
+        pytest.skip("this machine does not allow mounting a tmpfs")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_full_or_read_only_data_cache_names_aecli_data(tmp_path, monkeypatch, small_disk):
+    import numpy as np
+    from PIL import Image
+
+    big = tmp_path / "big"  # 300 colour 32x32 images: 900 KiB prepared, more than the disk holds
+    big.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(big / f"{i}.png")
+    monkeypatch.setenv("AECLI_DATA", str(small_disk))
+    full = _train_on(big)
+    assert full.exit_code == 1, full.output
+    assert f"Error: the data cache {small_disk} is on a full disk; free some space" in full.stderr
+    assert not list(small_disk.rglob("*.npy"))  # nothing half-written left behind
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    read_only = _train_on(big)
+    assert read_only.exit_code == 1
+    assert "(Read-only file system); set AECLI_DATA to a writable folder" in read_only.stderr
+
+
+def test_an_attribute_table_wider_than_any_dataset_is_refused(images):
+    from aecli.data.tables import MAX_COLUMNS
+
+    header = "file," + ",".join(f"a{i}" for i in range(MAX_COLUMNS + 1))
+    (images / "attributes.csv").write_text(header + "\ncircle/circle_00.png" + ",1" * (MAX_COLUMNS + 1) + "\n")
+    with pytest.raises(AecliError, match=f"has {MAX_COLUMNS + 2:,} columns; aecli reads at most"):
+        load_dataset("folder", images)
+
+
+def test_an_attribute_table_longer_than_any_dataset_is_refused(images, monkeypatch):
+    monkeypatch.setattr("aecli.data.tables.MAX_ROWS", 100)
+    rows = (images / "attributes.csv").read_text()
+    (images / "attributes.csv").write_text(rows + "".join(f"nobody_{i}.png,1,1,x,1\n" for i in range(200)))
+    with pytest.raises(AecliError, match="more than 100 lines; keep the rows of your images"):
+        load_dataset("folder", images)
+
+
+def test_rows_of_other_files_are_skipped_and_the_last_row_of_a_file_wins(images):
+    lines = (images / "attributes.csv").read_text().splitlines()
+    lines.insert(1, "ghost.png,9,9,nobody,9")
+    lines.append("circle/circle_00.png,0.5,0.25,late,7")  # a later row for the same image
+    (images / "attributes.csv").write_text("\n".join(lines) + "\n")
+    data = load_dataset("folder", images)
+    assert data.spec.attribute_names == ("brightness", "stripiness", "owner_number")
+    everything = [*data.train.attributes.tolist(), *data.test.attributes.tolist()]
+    assert [0.5, 0.25, 7.0] in everything and not any(row[2] == 9 for row in everything)
+
+
+def test_a_huge_partition_file_keeps_only_the_images_rows(tmp_path, monkeypatch):
+    from test_named_sets import make_celeba
+
+    from aecli.data.sets.celeba import read_partition
+
+    root = make_celeba(tmp_path / "celeba")
+    with open(root / "list_eval_partition.txt", "a") as handle:
+        handle.writelines(f"{i:09d}.jpg 0\n" for i in range(50_000))
+    assert read_partition(root / "list_eval_partition.txt", {"000001.jpg", "000012.jpg"}) == {
+        "000001.jpg": 0,
+        "000012.jpg": 2,
+    }
+    monkeypatch.setattr("aecli.data.tables.MAX_ROWS", 1000)
+    with pytest.raises(AecliError, match="more than 1,000 lines"):
+        read_partition(root / "list_eval_partition.txt", {"000001.jpg"})
+
+
+def test_a_cached_judge_of_the_wrong_shape_is_not_used(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from aecli.evaluate.judge import CAS_REFERENCE, FEATURE_COV, FEATURE_MEAN, _load, build_classifier
+
+    model = build_classifier(1, 28, 10)
+    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    tensors.update({FEATURE_MEAN: torch.zeros(128), FEATURE_COV: torch.eye(64), CAS_REFERENCE: torch.tensor(0.9)})
+    save_file(tensors, tmp_path / "judge.safetensors")
+    with pytest.raises(RuntimeError, match="wrong shape"):  # load_judge trains a new one on this error
+        _load(tmp_path / "judge.safetensors", build_classifier(1, 28, 10))
