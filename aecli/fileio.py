@@ -86,6 +86,36 @@ def unless_locked(path: Path) -> Iterator[bool]:
         os.close(handle)
 
 
+LOCK_WAIT_SECONDS = 600
+
+
+@contextlib.contextmanager
+def waiting_lock(path: Path, what: str, on_wait=None, limit: float | None = None) -> Iterator[None]:
+    """Hold `path`'s exclusive lock while inside; if another process holds it, say so once (`on_wait`) and
+    wait at most `limit` seconds (LOCK_WAIT_SECONDS): a process stopped with Ctrl-Z never lets go."""
+    import fcntl
+    import time
+
+    limit = LOCK_WAIT_SECONDS if limit is None else limit
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise AecliError(
+                        f"another aecli has been {what} for over {limit:.0f} s and holds {path}; "
+                        "if it was stopped (Ctrl-Z), resume it with fg or end it, then run this again"
+                    ) from None
+                if on_wait is not None:
+                    on_wait(f"Waiting for another aecli that is {what} (it holds {path})")
+                    on_wait = None
+                time.sleep(0.25)
+        yield
+
+
 def temp_prefix(name: str) -> str:
     """A temporary name's prefix that still fits the file system's 255 bytes whenever `name` does."""
     return f".{name}." if len(os.fsencode(name)) <= 200 else ".aecli-"

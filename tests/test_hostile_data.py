@@ -2,6 +2,7 @@
 attribute tables far wider or longer than any dataset's, a cached judge of the wrong shape."""
 
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -169,3 +170,32 @@ def test_a_cached_judge_of_the_wrong_shape_is_not_used(tmp_path):
     save_file(tensors, tmp_path / "judge.safetensors")
     with pytest.raises(RuntimeError, match="wrong shape"):  # load_judge trains a new one on this error
         _load(tmp_path / "judge.safetensors", build_classifier(1, 28, 10))
+
+
+def test_a_held_extraction_lock_is_waited_for_with_a_message_and_a_limit(tmp_path, monkeypatch):
+    import tarfile
+
+    from aecli.data.archive import extract_tar
+
+    archive = tmp_path / "photos.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(__file__, arcname="photos/a.txt")
+    dest = tmp_path / "out" / "photos"
+    dest.parent.mkdir()
+    hold = "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print(1, flush=True); "
+    hold += "time.sleep(60)"  # another aecli, stopped with Ctrl-Z while it held the lock
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(dest.parent / ".photos.lock")], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"1"
+        monkeypatch.setattr("aecli.fileio.LOCK_WAIT_SECONDS", 1)
+        notes = []
+        with pytest.raises(AecliError, match="another aecli has been extracting photos.tgz for over 1 s"):
+            extract_tar(archive, dest, notes.append)
+        assert notes == [
+            f"Waiting for another aecli that is extracting photos.tgz (it holds {dest.parent}/.photos.lock)"
+        ]
+        assert not dest.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert extract_tar(archive, dest) == dest and (dest / "photos" / "a.txt").is_file()

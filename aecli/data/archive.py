@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from aecli.errors import AecliError
-from aecli.fileio import plain_mode
+from aecli.fileio import plain_mode, waiting_lock
 
 
 def unsafe_reason(member: tarfile.TarInfo) -> str | None:
@@ -47,20 +47,18 @@ def _checked_members(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInf
     return members
 
 
-def extract_tar(archive: Path, dest: Path) -> Path:
+def extract_tar(archive: Path, dest: Path, on_note=None) -> Path:
     """Extract `archive` into `dest` (complete or not at all); refuse unsafe archives.
 
     Held under a lock beside `dest`, so two processes extracting the same archive take turns;
     temporary folders a killed run left behind are removed first.
     """
     import errno
-    import fcntl
 
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest.parent / f".{dest.name}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with waiting_lock(dest.parent / f".{dest.name}.lock", f"extracting {archive.name}", on_note):
         if dest.is_dir():  # the other process finished it
             return dest
         for stale in dest.parent.glob(f".{dest.name}.*"):

@@ -47,7 +47,7 @@ def lfw_images(root: Path) -> list[tuple[str, int, int]]:
     return [entry for entry in scan_images(root) if person_of(entry[0])]
 
 
-def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
+def _locate(data_dir: str | None, reporter: Reporter) -> tuple[Path, Path | None, list]:
     """The folder holding the images (extracting a .tgz if that is what is there), the attributes
     file, and the LFW-named images found in that folder (scanned once)."""
     if data_dir is None:
@@ -65,7 +65,7 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
             MAX_ATTRIBUTES_DOWNLOAD,
             hint=OFFLINE_HINT,
         )
-        root = extract_tar(archive, cache / f"images-{sha256_of(archive)[:12]}")
+        root = extract_tar(archive, cache / f"images-{sha256_of(archive)[:12]}", reporter.note)
         return root, attributes, lfw_images(root)
     folder = Path(data_dir)
     if not folder.is_dir():
@@ -75,7 +75,7 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
     images, found = folder, lfw_images(folder)
     if not found and archives:
         # extracted into the cache: --data-dir may be read-only
-        images = extract_tar(archives[0], cache_folder("lfw") / f"images-{sha256_of(archives[0])[:12]}")
+        images = extract_tar(archives[0], cache_folder("lfw") / f"images-{sha256_of(archives[0])[:12]}", reporter.note)
         found = lfw_images(images)
     return images, attributes[0] if attributes else None, found
 
@@ -86,7 +86,7 @@ def _locate(data_dir: str | None) -> tuple[Path, Path | None, list]:
     defaults={"image_size": 64},
 )
 def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
-    root, attributes_path, found = _locate(recipe.data_dir)
+    root, attributes_path, found = _locate(recipe.data_dir, reporter)
     if not found:
         raise AecliError(f"no LFW images (<Person>/<Person>_NNNN.jpg) under {root}; {OFFLINE_HINT}")
     if recipe.crop is None:
