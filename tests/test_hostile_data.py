@@ -199,3 +199,24 @@ def test_a_held_extraction_lock_is_waited_for_with_a_message_and_a_limit(tmp_pat
         holder.kill()
         holder.wait()
     assert extract_tar(archive, dest) == dest and (dest / "photos" / "a.txt").is_file()
+
+
+def test_an_image_declaring_400_megapixels_is_named_before_pil_refuses_it(tmp_path):
+    from helpers import declared_png
+
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    huge = declared_png(tmp_path / "huge.png", 20_000)  # 390 bytes; PIL alone raises DecompressionBombError
+    faces = train(
+        TrainSettings("ae", DataRecipe("lfw-mini", limit=32), epochs=1, seed=0), device="cpu", out=tmp_path / "r"
+    )
+    result = invoke("reconstruct", "ae", "--checkpoint", faces.run_dir, "--input", huge, "-o", tmp_path / "r.png")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: image {huge} is too large (20000 x 20000); the limit is 64,000,000 pixels: shrink it or leave it out"
+    )
+    folder = make_class_folder(tmp_path / "shapes")
+    declared_png(folder / "circle" / "0huge.png", 20_000)  # the first file, probed for the folder's common size
+    trained_on_folder = _train_on(folder)
+    assert trained_on_folder.exit_code == 1 and "0huge.png is too large (20000 x 20000)" in trained_on_folder.stderr

@@ -31,7 +31,8 @@ def check_regular_file(path: Path, what: str = "image") -> os.stat_result:
     return info
 
 
-def _open(path: Path):
+def open_image(path: Path):
+    """The image, upright, after its header passed aecli's size checks (which name the fix; PIL's would not)."""
     from PIL import Image
 
     check_regular_file(path)
@@ -40,7 +41,10 @@ def _open(path: Path):
     width, height = image.size
     if width * height > MAX_PIXELS:
         image.close()
-        raise AecliError(f"image {path} is too large ({width} x {height}); the limit is {MAX_PIXELS:,} pixels")
+        raise AecliError(
+            f"image {path} is too large ({width} x {height}); "
+            f"the limit is {MAX_PIXELS:,} pixels: shrink it or leave it out"
+        )
     if width == 0 or height == 0:
         image.close()
         raise AecliError(f"image {path} is empty (0 pixels); remove or replace it")
@@ -103,7 +107,7 @@ def read_image(path: Path, size: int, crop: float = 1.0, grey: bool = False, box
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with _open(Path(path)) as image:
+        with open_image(Path(path)) as image:
             width, height = image.size
             box = box or square_box(width, height, crop)
             if image.format == "JPEG":  # let the decoder shrink by 2, 4 or 8 first: much faster

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from aecli.data.base import DataSpec
-from aecli.data.images import MAX_PIXELS, check_regular_file, read_image
+from aecli.data.images import read_image
 from aecli.data.recipe import DataRecipe
 from aecli.errors import AecliError
 
@@ -70,20 +70,13 @@ def read_input(
 
 def _face_box(path: Path, crop: float, frame: torch.Tensor, on_note) -> tuple | None:
     """The file's square around its face (None: the centre crop, as in training)."""
-    from PIL import Image
-
     from aecli.data.faces import frame_for
-    from aecli.data.images import square_box
-
-    check_regular_file(path)
-    from aecli.data.images import upright
+    from aecli.data.images import open_image, square_box
 
     try:
-        with upright(Image.open(path)) as image:
-            if image.width * image.height > MAX_PIXELS:
-                return None  # read_image names the problem
+        with open_image(path) as image:
             grey = np.asarray(image.convert("L"))
-    except (OSError, ValueError):
+    except (AecliError, OSError, ValueError):
         return None  # read_image names the problem
     height, width = grey.shape
     centre = square_box(width, height, crop)

@@ -77,14 +77,14 @@ def _check_bound(root: Path, bound: tuple[int, float] | None, found: int, starte
 
 def common_size(root: Path, files: list[str], probe: int = 32) -> int | None:
     """The side shared by the first images when they are all the same square size (at most 256), else None."""
-    from PIL import Image
+    from aecli.data.images import open_image
 
     sizes = set()
     for rel in files[:probe]:
         try:
-            with Image.open(root / rel) as image:
+            with open_image(root / rel) as image:
                 sizes.add(image.size)
-        except (OSError, ValueError):
+        except (AecliError, OSError, ValueError):
             return None
     if len(sizes) == 1:
         ((width, height),) = sizes

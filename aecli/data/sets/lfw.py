@@ -124,17 +124,15 @@ def load_lfw(recipe: DataRecipe, reporter: Reporter) -> Dataset:
 def crop_from_faces(root: Path, files: list[str], reporter: Reporter) -> float:
     """The centre crop that frames these photos' faces as aecli's face models are trained: from the
     faces the detector finds in a few of them (evenly spread), else LFW's classic 0.36. Said on stderr."""
-    from PIL import Image
-
     from aecli.data.faces import detect_face
-    from aecli.data.images import upright
+    from aecli.data.images import open_image
 
     shares = []
     for index in np.linspace(0, len(files) - 1, min(len(files), CROP_PROBES)).round().astype(int):
         try:
-            with upright(Image.open(root / files[index])) as image:
+            with open_image(root / files[index]) as image:
                 grey = np.asarray(image.convert("L"))
-        except (OSError, ValueError):
+        except (AecliError, OSError, ValueError):
             continue
         face = detect_face(grey)
         if face is not None:
