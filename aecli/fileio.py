@@ -116,6 +116,12 @@ def waiting_lock(path: Path, what: str, on_wait=None, limit: float | None = None
         yield
 
 
+def shown_name(text: str) -> str:
+    """A file or folder name as text any file accepts: bytes that are not UTF-8 (kept by Python as
+    surrogates) become `\\xNN`, as `ls -b` shows them."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def temp_prefix(name: str) -> str:
     """A temporary name's prefix that still fits the file system's 255 bytes whenever `name` does."""
     return f".{name}." if len(os.fsencode(name)) <= 200 else ".aecli-"

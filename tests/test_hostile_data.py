@@ -220,3 +220,25 @@ def test_an_image_declaring_400_megapixels_is_named_before_pil_refuses_it(tmp_pa
     declared_png(folder / "circle" / "0huge.png", 20_000)  # the first file, probed for the folder's common size
     trained_on_folder = _train_on(folder)
     assert trained_on_folder.exit_code == 1 and "0huge.png is too large (20000 x 20000)" in trained_on_folder.stderr
+
+
+def test_names_that_are_not_utf8_are_read_and_written_as_ls_shows_them(tmp_path):
+    import csv
+    import os
+
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    folder = make_class_folder(tmp_path / "shapes")
+    os.rename(folder / "circle", os.fsdecode(bytes(folder / "circle").replace(b"circle", b"caf\xe9")))
+    run = train(
+        TrainSettings("cvae", DataRecipe("folder", str(folder)), epochs=1, seed=0), device="cpu", out=tmp_path / "r"
+    )
+    encoded = invoke("encode", "cvae", "--checkpoint", run.run_dir, folder, "-o", tmp_path / "codes.csv")
+    assert encoded.exit_code == 0, encoded.output
+    rows = list(csv.DictReader(open(tmp_path / "codes.csv", encoding="utf-8")))
+    assert {row["class"] for row in rows} == {"caf\\xe9", "square", "stripes"}
+    assert any(row["path"].startswith("caf\\xe9/circle_") for row in rows)
+    shown = invoke("tsne", "cvae", "--checkpoint", run.run_dir, "-o", tmp_path / "t.csv")
+    assert shown.exit_code == 0, shown.output
+    assert "caf\\xe9" in (tmp_path / "t.csv").read_text(encoding="utf-8")

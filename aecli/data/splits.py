@@ -11,7 +11,7 @@ TEST_SHARE = 0.2
 
 
 def _hash(value: str) -> int:
-    return int(hashlib.md5(value.encode()).hexdigest(), 16) % 1000
+    return int(hashlib.md5(value.encode("utf-8", "surrogateescape")).hexdigest(), 16) % 1000
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -22,7 +22,7 @@ def is_test_group(value: str) -> bool:
 
 def _file_order(key: str) -> int:
     """A stable pseudo-random order of file names (CRC-32: fast enough for 100,000 names on every run)."""
-    return zlib.crc32(key.encode())
+    return zlib.crc32(key.encode("utf-8", "surrogateescape"))  # names need not be UTF-8
 
 
 def test_mask(keys: list[str], classes: list[int] | None = None, groups: list[str] | None = None) -> np.ndarray:

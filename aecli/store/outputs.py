@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from aecli.errors import UsageError
-from aecli.fileio import IMAGE_OUTPUTS, atomic_path
+from aecli.fileio import IMAGE_OUTPUTS, atomic_path, shown_name
 from aecli.store.npy import NpyWriter
 
 IMAGE_SUFFIXES = IMAGE_OUTPUTS
@@ -137,7 +137,7 @@ def save_csv(rows: list[dict], path: Path) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: shown_name(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
 
 
 def _figure():

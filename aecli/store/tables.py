@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from aecli.errors import AecliError
-from aecli.fileio import atomic_path
+from aecli.fileio import atomic_path, shown_name
 from aecli.store.npy import NpyWriter
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".npy")
@@ -36,6 +36,7 @@ class RowSink:
 
     def add(self, columns: dict[str, np.ndarray], block: np.ndarray | None = None) -> None:
         count = len(next(iter(columns.values())))
+        columns = {name: _writable(values) for name, values in columns.items()}
         if self.suffix == ".npy":
             if self._writer is None:
                 self._writer = NpyWriter(self._tmp, (self.max_rows, block.shape[1]), np.float32)
@@ -67,6 +68,14 @@ class RowSink:
             self._handle.close()
         elif self._writer is not None:  # parquet
             self._writer.close()
+
+
+def _writable(values) -> np.ndarray:
+    """Text cells with names that are not UTF-8 made writable (see `shown_name`); numbers as they are."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "OU":
+        return array
+    return np.array([shown_name(v) if isinstance(v, str) else v for v in array.tolist()], dtype=object)
 
 
 @contextlib.contextmanager
