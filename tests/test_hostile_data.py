@@ -242,3 +242,14 @@ def test_names_that_are_not_utf8_are_read_and_written_as_ls_shows_them(tmp_path)
     shown = invoke("tsne", "cvae", "--checkpoint", run.run_dir, "-o", tmp_path / "t.csv")
     assert shown.exit_code == 0, shown.output
     assert "caf\\xe9" in (tmp_path / "t.csv").read_text(encoding="utf-8")
+
+
+def test_a_fifth_of_each_class_is_the_nearest_whole_number():
+    from aecli.data.splits import test_mask
+
+    keys = [f"{c}/{i}.png" for c, n in (("a", 2), ("b", 10), ("c", 1)) for i in range(n)]
+    classes = [ord(k[0]) for k in keys]
+    mask = test_mask(keys, classes)
+    per_class = {c: int(sum(m for m, k in zip(mask, keys, strict=True) if k[0] == c)) for c in "abc"}
+    assert per_class == {"a": 0, "b": 2, "c": 0}  # 1 of 2 would be half, not a fifth
+    assert test_mask(["x.png", "y.png"], [0, 1]).sum() == 1  # but some test image is always left

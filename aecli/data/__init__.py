@@ -91,7 +91,7 @@ def _fix_for_empty(recipe: DataRecipe) -> str:
         return f"raise --limit ({recipe.limit:,} is too few)"
     if recipe.classes is not None:
         return "--classes leaves too few images; name more classes or add images"
-    return "add images (at least 2 per class)"
+    return "add images (at least 2)"
 
 
 for _module in pkgutil.iter_modules([str(Path(__file__).parent / "sets")]):

@@ -26,7 +26,9 @@ def _file_order(key: str) -> int:
 
 
 def test_mask(keys: list[str], classes: list[int] | None = None, groups: list[str] | None = None) -> np.ndarray:
-    """True for test images. By group when given; else a fifth of each class (or of all), by hash."""
+    """True for test images. By group when given; else a fifth of each class (or of all), by hash: the
+    nearest whole number, so a class of one or two images is all for training (but where that leaves no
+    test image at all, the largest class gives one)."""
     if groups is not None:
         mask = np.array([is_test_group(g) for g in groups], dtype=bool)
         if mask.all() or not mask.any():  # too few groups for the hash: the first fifth, in hash order
@@ -38,9 +40,10 @@ def test_mask(keys: list[str], classes: list[int] | None = None, groups: list[st
     members: dict[int, list[int]] = {}
     for i, c in enumerate(classes if classes is not None else [0] * len(keys)):
         members.setdefault(c, []).append(i)
-    for index in members.values():
-        if len(index) < 2:
-            continue
-        ordered = sorted(index, key=lambda i: (_file_order(keys[i]), keys[i]))
-        mask[ordered[: max(1, round(len(index) * TEST_SHARE))]] = True
+    ordered = [sorted(index, key=lambda i: (_file_order(keys[i]), keys[i])) for index in members.values()]
+    for index in ordered:
+        mask[index[: round(len(index) * TEST_SHARE)]] = True
+    largest = max(ordered, key=len, default=[])
+    if not mask.any() and len(largest) >= 2:
+        mask[largest[0]] = True
     return mask
