@@ -28,9 +28,9 @@ def test_each_rank_gets_its_own_equal_shard():
 DIGITS = ("--dataset", "digits", "--seed", "0")
 
 
-def torchrun(tmp_path, *args: str, **kwargs) -> subprocess.Popen:
+def torchrun(tmp_path, *args: str, processes: int = 2, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "AECLI_HOME": str(tmp_path / "home"), "AECLI_DATA": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes)]
     command += ["-m", "aecli", "train", "vae", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
 
@@ -69,6 +69,17 @@ def _worker_pids(parent: int) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def test_more_processes_than_training_images_is_said_once_by_rank_0(tmp_path):
+    process = torchrun(tmp_path, *DIGITS, "--limit", "2", "--epochs", "1", "--out", str(tmp_path / "r"), processes=3)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode != 0
+    errors = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        "Error: digits has 2 training images for 3 torchrun processes; start at most 2 (--nproc-per-node) or add images"
+    ], err
+    assert "ZeroDivisionError" not in err and not (tmp_path / "r").exists()
 
 
 def test_killing_one_rank_fails_the_job_with_one_clear_line(tmp_path):

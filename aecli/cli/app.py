@@ -87,9 +87,12 @@ def command(func):
                 raise
             if speaks(exc):
                 say(f"Error: {exc}")
+            else:
+                let_rank_zero_speak()
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            say("Error: interrupted; nothing half-written was kept")
+            if api.job().writer:  # under torchrun, every rank is stopped: rank 0 says so
+                say("Error: interrupted; nothing half-written was kept")
             raise typer.Exit(130) from None
         except MemoryError:
             if debug:
@@ -109,6 +112,17 @@ def speaks(exc: AecliError) -> bool:
     """Under torchrun every rank meets the same bad option: rank 0 alone says so, unless this rank
     is reporting that another one died."""
     return api.job().writer or getattr(exc, "from_any_rank", False)
+
+
+def let_rank_zero_speak(seconds: float = 3.0) -> None:
+    """A silent rank waits a moment before it ends: torchrun stops every process as soon as one ends,
+    and rank 0 must have said why by then. Stopped while waiting, it ends quietly."""
+    import time
+
+    try:
+        time.sleep(seconds)
+    except KeyboardInterrupt:
+        pass
 
 
 NAME_MAX = 255

@@ -148,6 +148,11 @@ def _settings_and_data(settings: TrainSettings, group: Group, reporter: Reporter
         reporter.note(note)
     if len(data.train) < 2:
         raise AecliError(f"{recipe.dataset} has {len(data.train)} training image; training needs at least 2")
+    if len(data.train) < group.world:  # every rank needs an image a step
+        raise AecliError(
+            f"{recipe.dataset} has {len(data.train)} training images for {group.world} torchrun processes; "
+            f"start at most {len(data.train)} (--nproc-per-node) or add images"
+        )
     return replace(settings, data=data.recipe, batch_size=batch_size), data
 
 
