@@ -253,3 +253,52 @@ def test_a_fifth_of_each_class_is_the_nearest_whole_number():
     per_class = {c: int(sum(m for m, k in zip(mask, keys, strict=True) if k[0] == c)) for c in "abc"}
     assert per_class == {"a": 0, "b": 2, "c": 0}  # 1 of 2 would be half, not a fifth
     assert test_mask(["x.png", "y.png"], [0, 0]).sum() == 1  # but where nothing else is, one image is tested
+
+
+@pytest.fixture
+def class_run(tmp_path, images):
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    settings = TrainSettings("cvae", DataRecipe("folder", str(images)), epochs=1, seed=0)
+    return train(settings, device="cpu", out=tmp_path / "run").run_dir
+
+
+def test_resuming_after_a_class_folder_was_added_is_refused(class_run, images):
+    import shutil
+
+    shutil.copytree(images / "circle", images / "triangle")
+    resumed = invoke("train", "cvae", "--resume", "--out", class_run, "--epochs", "2")
+    assert resumed.exit_code == 1
+    assert "has classes the model does not know (triangle); restore the data as it was" in resumed.stderr
+    shown = invoke("reconstruct", "cvae", "--checkpoint", class_run, "-o", class_run.parent / "r.png")
+    assert shown.exit_code == 1 and "point --data-dir at the data the model was trained on" in shown.stderr
+    assert [p.name for p in class_run.glob("epoch-*")] == ["epoch-0001"]
+
+
+def test_grey_images_for_a_colour_model_are_refused(tmp_path, class_run):
+    import numpy as np
+    from PIL import Image
+
+    grey = tmp_path / "grey"
+    for kind in ("circle", "square", "stripes"):
+        (grey / kind).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(np.full((24, 24), 40 * i, np.uint8)).save(grey / kind / f"{i}.png")
+    result = invoke("eval", "cvae", "--checkpoint", class_run, "--data-dir", grey)
+    assert result.exit_code == 1
+    assert f"folder in {grey} has grey images but the model was trained on colour ones" in result.stderr
+
+
+def test_a_cache_whose_labels_were_edited_is_read_again(tmp_path, class_run):
+    import numpy as np
+
+    (meta,) = (tmp_path / "cache" / "folder").glob("prepared-*/meta.npz")
+    arrays = dict(np.load(meta))
+    arrays["labels"][:] = 7  # a class the data never had
+    np.savez(meta, **arrays)
+    result = invoke("reconstruct", "cvae", "--checkpoint", class_run, "-o", tmp_path / "r.png")
+    assert result.exit_code == 0, result.output
+    assert "is damaged (ValueError); reading the images again" in result.stderr
+    (meta,) = (tmp_path / "cache" / "folder").glob("prepared-*/meta.npz")
+    assert np.load(meta)["labels"].max() == 2

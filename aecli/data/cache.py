@@ -41,10 +41,22 @@ def open_prepared(folder: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     if (
         images.ndim != 4
         or images.dtype != np.uint8
-        or any(len(v) != len(images) for k, v in arrays.items() if k in ("test", "labels"))
+        or any(len(v) != len(images) for k, v in arrays.items() if k in ("test", "labels", "attributes"))
+        or not _labels_fit(arrays)
     ):
         raise ValueError("inconsistent arrays")
     return images, arrays
+
+
+def _labels_fit(arrays: dict[str, np.ndarray]) -> bool:
+    """Labels are whole numbers naming a stored class (an edited cache must not reach a model)."""
+    labels = arrays.get("labels")
+    if labels is None or len(labels) == 0:
+        return True
+    if labels.dtype.kind not in "iu" or labels.min() < 0:
+        return False
+    names = arrays.get("class_names")
+    return names is None or int(labels.max()) < len(names)
 
 
 def open_cached(

@@ -4,8 +4,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
+from aecli.data.base import DataSpec
 from aecli.data.recipe import local_folder
-from aecli.errors import UsageError
+from aecli.errors import AecliError, UsageError
 
 SHIPPED = ("digits", "lfw-mini")  # inside aecli's dependencies: nothing to point anywhere
 
@@ -40,5 +41,26 @@ def recorded_data(ckpt, data_dir: Path | str | None = None, reporter: Reporter |
 
         # a folder the checkpoint names, not the user: read only if it looks like the data it recorded
         with bounded_scans(4 * recorded_images + 1000):
-            return load_dataset(recipe, reporter=reporter)
-    return load_dataset(recipe, reporter=reporter)
+            data = load_dataset(recipe, reporter=reporter)
+    else:
+        data = load_dataset(recipe, reporter=reporter)
+    if "classes" not in changes:  # the data as trained on: it must still be what the model takes
+        check_fits(ckpt.spec, ckpt.model.takes_class, data, "point --data-dir at the data the model was trained on")
+    return data
+
+
+def check_fits(spec: DataSpec, takes_class: bool, data: Dataset, fix: str) -> None:
+    """Refuse data the model cannot take: other channels or size, or (for a class model) other classes."""
+    where = f"{data.recipe.dataset} in {data.recipe.data_dir}" if data.recipe.data_dir else data.recipe.dataset
+    if data.spec.channels != spec.channels:
+        kinds = {1: "grey", 3: "colour"}
+        raise AecliError(
+            f"{where} has {kinds[data.spec.channels]} images but the model was trained on "
+            f"{kinds[spec.channels]} ones; {fix}"
+        )
+    if data.spec.image_size != spec.image_size:
+        raise AecliError(f"{where} is read at {data.spec.image_size}px but the model takes {spec.image_size}px; {fix}")
+    if takes_class and data.spec.class_names != spec.class_names:
+        new = [name for name in data.spec.class_names if name not in spec.class_names]
+        what = f"classes the model does not know ({', '.join(new[:5])})" if new else "other classes than the model's"
+        raise AecliError(f"{where} has {what}; {fix}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
+from aecli.data.recorded import check_fits
 from aecli.device import preferred_memory_format, resolve_device, seed_everything, use_bf16
 from aecli.errors import AecliError, UsageError
 from aecli.models import MODELS, Autoencoder, create_model
@@ -109,6 +110,8 @@ def start(
         RunFolder.check_new(out)
     settings, data = _settings_and_data(settings, group, reporter)
     if prior is not None:
+        fix = "restore the data as it was, or train a new run without --resume"
+        check_fits(prior.spec, prior.model.takes_class, data, fix)
         model, history = prior.model, list(prior.history)
     else:
         model = create_model(settings.model, data.spec, **settings.model_options).to(torch_device)
