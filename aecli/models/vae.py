@@ -19,7 +19,7 @@ from aecli.models.base import (
     setting,
 )
 from aecli.models.latent import make_prior
-from aecli.models.layers import SubpixelConvTranspose2d
+from aecli.models.layers import SubpixelConvTranspose2d, tap_patterns, with_label_maps
 
 STAGES = 2  # two 2x poolings: 28 -> 14 -> 7
 
@@ -90,6 +90,13 @@ class VAE(Autoencoder):
             nn.Linear(config.hidden, flat_size(config, STAGES, 4 * config.width)),
         )
         self.decoder = transposed_decoder(config, extra)
+        if extra:  # where the label maps' kernel taps land, at each size a label-seeing layer runs at
+            side = config.image_size
+            self.register_buffer("encoder_taps", tap_patterns(self.encoder[0], side), persistent=False)
+            stages = [layer for layer in self.decoder if isinstance(layer, nn.ConvTranspose2d)]
+            for stage, layer in enumerate(stages):
+                taps = tap_patterns(layer, side // 2 ** (STAGES - stage))
+                self.register_buffer(f"decoder_taps_{stage}", taps, persistent=False)
         self.prior = make_prior(config.latent_dim, config.prior_components)
 
     @property
@@ -100,16 +107,14 @@ class VAE(Autoencoder):
         onehot = self.one_hot(y)
         return h if onehot is None else torch.cat([h, onehot], dim=1)
 
-    def _with_label_maps(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        """The image plus one constant channel per class (conditional models only)."""
-        onehot = self.one_hot(y)
-        if onehot is None:
-            return x
-        maps = onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
-        return torch.cat([x, maps.to(x.dtype)], dim=1)
+    def _conv(self, layer: nn.Module, h: torch.Tensor, onehot: torch.Tensor | None, taps: str) -> torch.Tensor:
+        """The layer; a conditional model's convolutions also see one constant map per class."""
+        return layer(h) if onehot is None else with_label_maps(layer, h, onehot, getattr(self, taps), self.num_classes)
 
     def encode_distribution(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self._with_label(self.encoder(self._with_label_maps(x, y)), y)
+        onehot = self.one_hot(y)
+        h = self.encoder[1:](self._conv(self.encoder[0], x, onehot, "encoder_taps"))  # the first layer sees the label
+        h = self._with_label(h, y)
         return self.to_mu(h), self.to_logvar(h)
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -120,11 +125,15 @@ class VAE(Autoencoder):
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        onehot = self.one_hot(y)
         h = self.from_latent(self._with_label(z, y))
-        for layer in self.decoder:
-            if isinstance(layer, nn.ConvTranspose2d):  # a conditional model sees its label at every scale
-                h = self._with_label_maps(h, y)
-            h = layer(h)
+        stage = 0
+        for layer in self.decoder:  # a conditional model sees its label at every scale
+            if isinstance(layer, nn.ConvTranspose2d):
+                h = self._conv(layer, h, onehot, f"decoder_taps_{stage}")
+                stage += 1
+            else:
+                h = layer(h)
         return h
 
     def elbo_terms(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
