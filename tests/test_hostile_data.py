@@ -302,3 +302,29 @@ def test_a_cache_whose_labels_were_edited_is_read_again(tmp_path, class_run):
     assert "is damaged (ValueError); reading the images again" in result.stderr
     (meta,) = (tmp_path / "cache" / "folder").glob("prepared-*/meta.npz")
     assert np.load(meta)["labels"].max() == 2
+
+
+def test_pictures_of_too_few_test_images_say_so_and_an_unlabelled_folder_needs_no_attribute(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    runs = {}
+    for count in (6, 30):  # a fifth: 1 test image, then 6
+        flat = tmp_path / f"flat{count}"
+        flat.mkdir()
+        for i in range(count):
+            Image.fromarray(np.random.default_rng(i).integers(0, 255, (16, 16), np.uint8)).save(flat / f"{i}.png")
+        settings = TrainSettings("vae", DataRecipe("folder", str(flat)), epochs=1, seed=0)
+        runs[count] = train(settings, device="cpu", out=tmp_path / f"run{count}").run_dir
+    between = invoke("interpolate", "vae", "--checkpoint", runs[6], "-o", tmp_path / "i.png")
+    assert between.exit_code == 1 and "needs two test images; the test split has 1: add images" in between.stderr
+    laid_out = invoke("tsne", "vae", "--checkpoint", runs[6], "-o", tmp_path / "t.png")
+    assert laid_out.exit_code == 1 and "needs at least 5 test images" in laid_out.stderr
+    assert "unexpected" not in laid_out.stderr
+    laid_out = invoke("tsne", "vae", "--checkpoint", runs[30], "-o", tmp_path / "t.csv")
+    assert laid_out.exit_code == 0, laid_out.output
+    assert "attribute" not in laid_out.stderr and "Perplexity" not in laid_out.output
+    assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 6

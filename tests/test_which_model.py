@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import pytest
 from helpers import install_run, invoke
 
 
@@ -40,14 +41,28 @@ def test_an_interrupted_run_is_marked_with_the_command_that_continues_it(tmp_pat
     assert "1 of 10 epochs, interrupted" in invoke("reconstruct", "vae", "-n", "4", "-o", tmp_path / "r.png").stderr
 
 
-def test_a_damaged_run_is_skipped_with_a_note(trained):
-    good = install_run("vae", trained["vae"])
-    bad = good.parent / "zz-damaged"
-    shutil.copytree(good, bad)
-    config = next(bad.glob("epoch-*")) / "config.json"
+def _history_not_a_list(config):
     stored = json.loads(config.read_text())
     stored["history"] = [5]
     config.write_text(json.dumps(stored))
+
+
+def _loss_as_text(config):
+    stored = json.loads(config.read_text())
+    stored["history"][-1]["test_loss"] = "low"
+    config.write_text(json.dumps(stored))
+
+
+def _config_too_large(config):  # runs once read such a file whole: 300 MB took 7 GB
+    config.write_text('{"pad": "' + "a" * 5_000_000 + '"}')
+
+
+@pytest.mark.parametrize("damage", [_history_not_a_list, _loss_as_text, _config_too_large])
+def test_a_damaged_run_is_skipped_with_a_note(trained, damage):
+    good = install_run("vae", trained["vae"])
+    bad = good.parent / "zz-damaged"
+    shutil.copytree(good, bad)
+    damage(next(bad.glob("epoch-*")) / "config.json")
     result = invoke("runs")
     assert result.exit_code == 0 and "skipped" in result.stderr and "zz-damaged" in result.stderr
     assert good.name in result.stdout

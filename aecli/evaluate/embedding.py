@@ -6,23 +6,33 @@ import numpy as np
 
 from aecli.data import Dataset, Split
 from aecli.data.recorded import recorded_data
-from aecli.errors import UsageError
+from aecli.errors import AecliError, UsageError
 from aecli.inference import latent_codes
 from aecli.models import Autoencoder
 from aecli.store.checkpoints import Checkpoint
+
+MIN_IMAGES = 5  # fewer points than this make no picture worth a t-SNE
 
 
 def tsne_2d(points: np.ndarray, seed: int = 0) -> np.ndarray:
     """2-D t-SNE: openTSNE (fast, FFT-accelerated) when installed, else scikit-learn."""
     points = np.ascontiguousarray(points, dtype=np.float64)
+    # the usual 30, lowered for small sets, where each point has fewer than 3 x 30 neighbours to weigh
+    perplexity = min(30.0, (len(points) - 1) / 3)
     try:
         from openTSNE import TSNE
     except ImportError:
         from sklearn.manifold import TSNE as SkTSNE
 
-        return SkTSNE(n_components=2, random_state=seed, init="pca").fit_transform(points).astype(np.float32)
+        return (
+            SkTSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca")
+            .fit_transform(points)
+            .astype(np.float32)
+        )
     # 75 + 150 iterations instead of 250 + 500: a third of the time for the same picture (docs/decisions.md)
-    tsne = TSNE(n_jobs=-1, random_state=seed, verbose=False, early_exaggeration_iter=75, n_iter=150)
+    tsne = TSNE(
+        perplexity=perplexity, n_jobs=-1, random_state=seed, verbose=False, early_exaggeration_iter=75, n_iter=150
+    )
     return np.asarray(tsne.fit(points), dtype=np.float32)
 
 
@@ -64,6 +74,10 @@ def embed(ckpt: Checkpoint, data: Dataset, n: int = 5000, attribute: str | None 
 
     test = data.test
     count = min(n, len(test))
+    if count < MIN_IMAGES:
+        raise AecliError(
+            f"tsne needs at least {MIN_IMAGES} test images to lay out; the test split has {count}: add images"
+        )
     codes = embeddings(ckpt.model, test, count)
     if attribute is None and test.labels is not None:
         labels = test.labels[:count].numpy()
