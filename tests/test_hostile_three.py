@@ -212,6 +212,16 @@ def test_generate_and_traverse_stream_their_npy_a_batch_at_a_time(tmp_path, trai
     np.testing.assert_allclose(np.load(out), whole, atol=1e-6)
 
 
+def test_a_traversal_of_named_dimensions_around_the_prior_reads_no_data(tmp_path, trained):
+    import numpy as np
+
+    out = tmp_path / "t.npy"
+    args = ("--checkpoint", trained["vae"], "--prior", "--dims", "0,3", "--steps", "3", "-o", out)
+    result = invoke("traverse", "vae", *args, "--data-dir", tmp_path / "nowhere")  # would be refused if read
+    assert result.exit_code == 0, result.output
+    assert np.load(out).shape == (2, 3, 1, 28, 28)
+
+
 def test_a_checkpoint_cannot_make_aecli_read_a_folder_unlike_its_data(tmp_path):
     import numpy as np
     from PIL import Image

@@ -216,16 +216,19 @@ def traverse(
     """One row per latent dimension swept from -radius to +radius, in the latent distribution's standard
     deviations, around a test image's code or the distribution's mean. With `stream_to` (a function of
     the shape, dims x steps images, giving an `npy_stream`), rows are written there one at a time."""
-    model, test = ckpt.model, recorded_data(ckpt, data_dir, reporter).test
-    codes = latent_codes(
-        model, test.images[:TRAVERSE_CODES], test.labels[:TRAVERSE_CODES] if test.labels is not None else None
-    )
-    chosen = latent_dims(dims, codes.std(0) if len(codes) > 1 else torch.ones(codes.shape[1]))
-    index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
-    label = int(test.labels[index]) if test.labels is not None else None
-    own_label = test.labels[index : index + 1] if test.labels is not None else None
-    mean, scale = model.latent.moments()
-    base = mean if prior else latent_codes(model, test.images[index : index + 1], own_label, refine=True)[0]
+    model, (mean, scale) = ckpt.model, ckpt.model.latent.moments()
+    if prior and dims is not None and not model.takes_class:  # named dimensions around the mean: no data needed
+        chosen, label, base = latent_dims(dims, torch.ones(len(mean))), None, mean
+    else:
+        test = recorded_data(ckpt, data_dir, reporter).test
+        codes = latent_codes(
+            model, test.images[:TRAVERSE_CODES], test.labels[:TRAVERSE_CODES] if test.labels is not None else None
+        )
+        chosen = latent_dims(dims, codes.std(0) if len(codes) > 1 else torch.ones(codes.shape[1]))
+        index = int(torch.randint(len(test), (1,), generator=torch.Generator().manual_seed(seed)))
+        label = int(test.labels[index]) if test.labels is not None else None
+        own_label = test.labels[index : index + 1] if test.labels is not None else None
+        base = mean if prior else latent_codes(model, test.images[index : index + 1], own_label, refine=True)[0]
     offsets = torch.linspace(-radius, radius, steps)
     if stream_to is None:
         rows = sweep(model, base, chosen, offsets, scale, label).numpy()
