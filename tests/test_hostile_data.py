@@ -322,7 +322,7 @@ def test_pictures_of_too_few_test_images_say_so_and_an_unlabelled_folder_needs_n
     between = invoke("interpolate", "vae", "--checkpoint", runs[6], "-o", tmp_path / "i.png")
     assert between.exit_code == 1 and "needs two test images; the test split has 1: add images" in between.stderr
     laid_out = invoke("tsne", "vae", "--checkpoint", runs[6], "-o", tmp_path / "t.png")
-    assert laid_out.exit_code == 1 and "needs at least 5 test images" in laid_out.stderr
+    assert laid_out.exit_code == 1 and "needs at least 2 test images" in laid_out.stderr
     assert "unexpected" not in laid_out.stderr
     laid_out = invoke("tsne", "vae", "--checkpoint", runs[30], "-o", tmp_path / "t.csv")
     assert laid_out.exit_code == 0, laid_out.output

@@ -47,6 +47,42 @@ def test_vae_loss_is_bce_plus_kl_in_nats():
     assert torch.allclose(loss, bce + kl, rtol=1e-4)
 
 
+def test_the_kl_weight_rises_over_the_warmup_and_the_test_loss_keeps_the_whole_kl():
+    model = create_model("cvae", DIGIT_SPEC, kl_warmup=0.5).eval()
+    x, y = torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3])
+    torch.manual_seed(1)
+    reconstruction, kl = model.elbo_terms(x, y)
+    for progress, weight in [(0.0, 0.0), (0.25, 0.5), (0.5, 1.0), (0.9, 1.0)]:
+        model.progress = progress
+        torch.manual_seed(1)
+        assert torch.allclose(model.loss(x, y), reconstruction + weight * kl)
+        torch.manual_seed(1)
+        assert torch.allclose(model.test_loss(x, y), reconstruction + kl)
+    assert create_model("cvae", DIGIT_SPEC).config.kl_warmup == 0  # on MNIST a warm-up costs FID (decisions.md)
+
+
+def test_a_training_run_tells_its_model_how_far_it_has_come(tmp_path):
+    from aecli.data import DataRecipe
+    from aecli.train.loop import TrainSettings, train
+
+    seen = []
+    original = MODELS.get("vae").loss
+
+    def watched(self, x, y=None):
+        seen.append((self.progress, self.kl_weight()))
+        return original(self, x, y)
+
+    settings = TrainSettings("vae", DataRecipe("digits", limit=200), epochs=2, seed=0, model_options={"kl_warmup": 0.5})
+    try:
+        MODELS.get("vae").loss = watched
+        train(settings, device="cpu", out=tmp_path / "run")
+    finally:
+        MODELS.get("vae").loss = original
+    progress, weights = zip(*seen, strict=True)
+    assert progress[0] == 0 and 0.9 < progress[-1] < 1 and list(progress) == sorted(progress)
+    assert weights[0] == 0 and weights[-1] == 1 and 0 < weights[len(weights) // 4] < 1
+
+
 def test_bernoulli_nll_matches_torch_in_value_and_gradient():
     logits = torch.cat([torch.randn(4, 1, 6, 6) * 5, torch.full((1, 1, 6, 6), 80.0), torch.full((1, 1, 6, 6), -80.0)])
     target = torch.rand(6, 1, 6, 6)

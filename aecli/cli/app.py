@@ -46,7 +46,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: `aecli --help` in a tenth of a second, not half
-    epilog="\b\nExamples:\n  aecli train cvae --dataset digits --epochs 5\n"
+    epilog="\b\nExamples:\n  aecli train cvae --dataset digits --epochs 10 --kl-warmup 1\n"
     "  aecli generate cvae --digit 7 -o seven.png\n  aecli score vae scans/ -o scores.csv\n  aecli runs",
 )
 

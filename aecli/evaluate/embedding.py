@@ -11,7 +11,7 @@ from aecli.inference import latent_codes
 from aecli.models import Autoencoder
 from aecli.store.checkpoints import Checkpoint
 
-MIN_IMAGES = 5  # fewer points than this make no picture worth a t-SNE
+MIN_IMAGES = 2  # a layout needs two points to place one beside the other
 
 
 def tsne_2d(points: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -80,6 +80,7 @@ class Autoencoder(nn.Module, abc.ABC):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+        self.progress = 1.0  # share of its training done, set by the training loop for schedules that follow it
 
     @property
     def num_classes(self) -> int:

@@ -25,4 +25,4 @@ class BetaVAE(VAE):
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction + beta x KL per image, in nats."""
         reconstruction, kl = self.elbo_terms(x, y)
-        return reconstruction + self.config.beta * kl
+        return reconstruction + self.config.beta * self.kl_weight() * kl

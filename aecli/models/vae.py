@@ -32,6 +32,9 @@ class VAEConfig(ModelConfig):
     prior_components: int = setting(
         200, 0, 4096, "components of the learned Gaussian-mixture prior (0: the standard normal)"
     )
+    kl_warmup: float = setting(
+        0.0, 0.0, 1.0, "share of the training over which the KL term's weight rises from 0 to 1 (0: always 1)"
+    )
 
 
 def conv_pool_encoder(config: VAEConfig, num_classes: int) -> nn.Sequential:
@@ -75,7 +78,7 @@ class VAE(Autoencoder):
     default_batch_size: ClassVar[int] = 96
     default_lr: ClassVar[float] = 4e-3
     # checkpoints from before a setting existed: 256 hidden units, the standard normal prior
-    legacy_defaults: ClassVar[dict] = {"hidden": 256, "prior_components": 0}
+    legacy_defaults: ClassVar[dict] = {"hidden": 256, "prior_components": 0, "kl_warmup": 0.0}
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
@@ -143,8 +146,16 @@ class VAE(Autoencoder):
         return bernoulli_nll(self.decode_logits(z, y), x), self.prior.kl(z, mu, logvar)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative ELBO per image, in nats: BCE summed over pixels + KL."""
-        return self.test_loss(x, y)
+        """Negative ELBO per image, in nats: BCE summed over pixels + KL (weighed by `kl_weight`)."""
+        reconstruction, kl = self.elbo_terms(x, y)
+        return reconstruction + self.kl_weight() * kl
+
+    def kl_weight(self) -> float:
+        """1, or during the first `kl_warmup` of the training, the share of it done: the decoder learns to
+        use the codes before the KL term presses them towards the prior (which, from the start, can
+        leave a class model drawing each class from its label alone; docs/decisions.md)."""
+        warmup = self.config.kl_warmup
+        return 1.0 if warmup == 0 else min(1.0, self.progress / warmup)
 
     def test_loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The true negative ELBO, whatever a variant trains on."""

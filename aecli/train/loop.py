@@ -48,7 +48,8 @@ def run_epoch(session: Session, epoch: int, stop: StopFlag, on_progress) -> tupl
         if session.data.spec.mirrored:
             x = random_mirror(x, draws)
         x = x.contiguous(memory_format=memory_format)
-        set_learning_rate(session.optimizer, s.lr, ((epoch - 1) * steps + step - 1) / (s.epochs * steps))
+        model.progress = ((epoch - 1) * steps + step - 1) / (s.epochs * steps)
+        set_learning_rate(session.optimizer, s.lr, model.progress)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=session.bf16):
             loss = session.forward(x, y).mean()
         session.optimizer.zero_grad(set_to_none=True)
