@@ -269,6 +269,14 @@ def many_classes(work: Path) -> list[str]:
     return ["generate", "cvae", "--checkpoint", str(run_dir), "--class", "c7", "-n", "512", "-o", str(work / "m.png")]
 
 
+def many_classes_scored(work: Path) -> list[str]:
+    from PIL import Image
+
+    Image.new("L", (64, 64), 100).save(work / "one.png")
+    run_dir = crafted(work, "cvae-10000-scored", "cvae", image_size=64, classes=10_000)
+    return ["score", "cvae", "--checkpoint", str(run_dir), str(work / "one.png"), "-o", str(work / "s.csv")]
+
+
 def wide_images(work: Path) -> list[str]:
     run_dir = crafted(work, "vae-1024", "vae", image_size=1024, width=1)
     return ["sample", "vae", "--checkpoint", str(run_dir), "-n", "512", "-o", str(work / "w.npy")]
@@ -304,6 +312,7 @@ def main() -> None:
         "MNIST mirror sending zeros forever": (endless_mirror(env), error),
         "runs: a 300 MB config.json": (huge_run_config(vae, work), done),
         "cvae of 10,000 classes at 64 px: generate -n 512": (many_classes(work), done),
+        "cvae of 10,000 classes: score one image": (many_classes_scored(work), done),
         "vae at 1024 px: sample -n 512 -o .npy": (wide_images(work), done),
         "generate -n 100000 -o .npy (314 MB)": (long_generate(work), done),
         "traverse --dims all --steps 101, 4096 dims": (wide_traverse(work), done),

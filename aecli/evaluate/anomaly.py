@@ -7,6 +7,7 @@ from aecli.data import Split
 from aecli.data.pixels import as_float
 from aecli.inference import device_of, model_batch
 from aecli.models import Autoencoder
+from aecli.models.base import CLASSES_AT_ONCE
 
 QUANTILES = {"q95": 0.95, "q99": 0.99, "q999": 0.999}
 QUANTILE_IMAGES = 20_000  # training images scored for the quantiles (evenly spread over the split)
@@ -18,7 +19,8 @@ def score_batch(model: Autoencoder, images: torch.Tensor, labels=None, metric=No
     told each image's class (without them it scores under every class)."""
     model.eval()
     device, scores = device_of(model), []
-    step = max(1, model_batch(model) // max(1, model.num_classes if labels is None else 1))
+    at_once = min(model.num_classes, CLASSES_AT_ONCE) if labels is None else 1  # images a row becomes
+    step = max(1, model_batch(model) // max(1, at_once))
     if metric == "iwae":
         step = max(1, step * 50 // max(50, k))
     labels = model.labels_for(labels)

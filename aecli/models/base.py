@@ -20,6 +20,8 @@ def setting(default, low, high, help: str):
 
 DATA_FIELDS = ("channels", "image_size", "num_classes")  # set from the data, never by hand
 MAX_PARAMETERS = 200_000_000  # a config asking for more is refused before anything is allocated
+# classes an image of unknown class is scored under at once: memory stays bounded with thousands of classes
+CLASSES_AT_ONCE = 64
 
 
 @dataclass(frozen=True)

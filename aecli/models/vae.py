@@ -6,8 +6,10 @@ from typing import ClassVar
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from aecli.models.base import (
+    CLASSES_AT_ONCE,
     Autoencoder,
     ModelConfig,
     bernoulli_nll,
@@ -166,17 +168,25 @@ class VAE(Autoencoder):
         """-ELBO (or the k-sample bound) per image; a class model given no class scores the image
         under every class and averages the likelihoods (classes equally likely)."""
         metric = self.metric(metric)
-        if self.takes_class and y is None:  # shapes from x.shape, so the exported graph keeps a dynamic batch
-            classes = self.num_classes
-            every = torch.eye(classes, device=x.device).unsqueeze(0).expand(x.shape[0], classes, classes)
-            scores = self.score(x.repeat_interleave(classes, 0), every.reshape(-1, classes), metric, k)
-            return math.log(classes) - logsumexp(-scores.reshape(-1, classes), dim=1)
+        if self.takes_class and y is None:
+            return self._score_under_every_class(x, metric, k)
         if metric == "iwae":
             generator = torch.Generator(x.device).manual_seed(0)
             return self.importance_nll(x, y, k, generator)
         mu, logvar = self.encode_distribution(x, y)
         reconstruction = bernoulli_nll_plain(self.decode_logits(mu, y).float(), x.float())
         return reconstruction + self.prior.kl(mu.float(), mu.float(), logvar.float())
+
+    def _score_under_every_class(self, x: torch.Tensor, metric: str, k: int) -> torch.Tensor:
+        """-log of the likelihood averaged over the classes, scored CLASSES_AT_ONCE classes at a time (shapes
+        from x.shape, so an exported graph keeps a dynamic batch)."""
+        classes, parts = self.num_classes, []
+        for start in range(0, classes, CLASSES_AT_ONCE):
+            count = min(CLASSES_AT_ONCE, classes - start)
+            labels = F.one_hot(torch.arange(start, start + count, device=x.device), classes).to(x.dtype)
+            every = labels.unsqueeze(0).expand(x.shape[0], count, classes).reshape(-1, classes)
+            parts.append(self.score(x.repeat_interleave(count, 0), every, metric, k).reshape(-1, count))
+        return math.log(classes) - logsumexp(-torch.cat(parts, dim=1), dim=1)
 
     def importance_nll(self, x: torch.Tensor, y: torch.Tensor | None, k: int, generator=None) -> torch.Tensor:
         """-log p(x) estimated with k importance samples from the encoder, per image (nats)."""
