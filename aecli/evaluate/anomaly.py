@@ -11,6 +11,8 @@ from aecli.models.base import CLASSES_AT_ONCE
 
 QUANTILES = {"q95": 0.95, "q99": 0.99, "q999": 0.999}
 QUANTILE_IMAGES = 20_000  # training images scored for the quantiles (evenly spread over the split)
+# a class model scores each of them under every class: fewer images where there are thousands of classes
+QUANTILE_SCORINGS = 2_000_000
 
 
 @torch.inference_mode()
@@ -35,10 +37,15 @@ def quantiles(scores: np.ndarray) -> dict[str, float]:
     return {name: float(np.quantile(scores, q)) for name, q in QUANTILES.items()}
 
 
+def quantile_images(model: Autoencoder, available: int) -> int:
+    """How many training images the quantiles are taken from."""
+    return min(available, QUANTILE_IMAGES, max(100, QUANTILE_SCORINGS // max(1, model.num_classes)))
+
+
 def training_quantiles(model: Autoencoder, train: Split, metric: str | None = None, k: int = 100) -> dict:
     """{metric: {q95, q99, q999}} of the model's scores of its own training images (no class given)."""
     metric = model.metric(metric)
-    chosen = np.linspace(0, len(train) - 1, min(len(train), QUANTILE_IMAGES)).round().astype(np.int64)
+    chosen = np.linspace(0, len(train) - 1, quantile_images(model, len(train))).round().astype(np.int64)
     scores = score_batch(model, train.images[torch.from_numpy(chosen)], None, metric, k)
     return {metric: quantiles(scores) | {"images": len(chosen)}}
 

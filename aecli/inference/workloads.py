@@ -240,7 +240,7 @@ def score_quantiles(ckpt: Checkpoint, metric: str, k: int, data_dir, reporter: R
     """The training images' score quantiles: stored at the end of training, else computed once from the
     training split and cached in the data cache (None, with a note, where the training split is not here)."""
     from aecli.data.recorded import recorded_data
-    from aecli.evaluate.anomaly import training_quantiles
+    from aecli.evaluate.anomaly import quantile_images, training_quantiles
     from aecli.fileio import write_text_atomic
     from aecli.paths import data_cache
 
@@ -265,7 +265,9 @@ def score_quantiles(ckpt: Checkpoint, metric: str, k: int, data_dir, reporter: R
             reporter.note(f"The training images are not here, so their {metric} quantiles are unknown; pass --data-dir")
         return None
     if reporter is not None:
-        reporter.note(f"Scoring {min(len(train), 20_000):,} training images once for the {metric} quantiles")
+        reporter.note(
+            f"Scoring {quantile_images(ckpt.model, len(train)):,} training images once for the {metric} quantiles"
+        )
     found = training_quantiles(ckpt.model, train, metric, k)[metric]
     try:
         write_text_atomic(cached, json.dumps(found))
