@@ -108,8 +108,9 @@ class VAE(Autoencoder):
     def latent(self) -> nn.Module:
         return self.prior
 
-    def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        onehot = self.one_hot(y)
+    @staticmethod
+    def _with_label(h: torch.Tensor, onehot: torch.Tensor | None) -> torch.Tensor:
+        """h with the one-hot label beside it (conditional models only)."""
         return h if onehot is None else torch.cat([h, onehot], dim=1)
 
     def _conv(self, layer: nn.Module, h: torch.Tensor, onehot: torch.Tensor | None, taps: str) -> torch.Tensor:
@@ -119,7 +120,7 @@ class VAE(Autoencoder):
     def encode_distribution(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         onehot = self.one_hot(y)
         h = self.encoder[1:](self._conv(self.encoder[0], x, onehot, "encoder_taps"))  # the first layer sees the label
-        h = self._with_label(h, y)
+        h = self._with_label(h, onehot)
         return self.to_mu(h), self.to_logvar(h)
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -131,7 +132,7 @@ class VAE(Autoencoder):
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         onehot = self.one_hot(y)
-        h = self.from_latent(self._with_label(z, y))
+        h = self.from_latent(self._with_label(z, onehot))
         stage = 0
         for layer in self.decoder:  # a conditional model sees its label at every scale
             if isinstance(layer, nn.ConvTranspose2d):
