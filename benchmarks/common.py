@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts."""
 
 import os
+import platform
 import time
 from pathlib import Path
 
@@ -14,6 +15,16 @@ def mnist_folder() -> Path | None:
         return folder
     print(f"# no MNIST at {folder} (set AECLI_BENCH_MNIST); using the bundled digits instead")
     return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def table(headers: list[str], rows: list[list]) -> str:

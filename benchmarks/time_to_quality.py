@@ -12,7 +12,6 @@ Run: python benchmarks/time_to_quality.py [--baseline-epochs 20] [--epochs 20] [
 
 import argparse
 import os
-import platform
 import shutil
 import time
 from pathlib import Path
@@ -20,20 +19,10 @@ from pathlib import Path
 import torch
 from baseline import NAME as BASELINE
 from baseline import real_mnist_workspace, torchvision_root, train_baseline
-from common import table
+from common import cpu_model, table
 
 THRESHOLDS = (105.0, 101.0, 99.0)
 TARGET = 101.0  # the threshold the speed-up goal is set at
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def aecli_run(folder: Path, epochs: int, out: Path, options: dict, log) -> dict:

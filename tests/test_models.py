@@ -61,6 +61,41 @@ def test_the_kl_weight_rises_over_the_warmup_and_the_test_loss_keeps_the_whole_k
     assert create_model("cvae", DIGIT_SPEC).config.kl_warmup == 0  # on MNIST a warm-up costs FID (decisions.md)
 
 
+@pytest.mark.parametrize("name", ["vae", "cvae"])
+def test_the_iwae_objective_is_the_importance_bound_that_eval_reports(name):
+    model = create_model(name, DIGIT_SPEC, iwae_samples=5).eval()
+    x, y = torch.rand(4, 1, 28, 28), model.labels_for(torch.tensor([0, 1, 2, 3]))
+    torch.manual_seed(3)
+    trained_on = model.loss(x, y)
+    bound = model.importance_nll(x, y, 5, torch.Generator().manual_seed(3))  # the same five draws
+    assert torch.allclose(trained_on, bound, rtol=1e-5)
+    torch.manual_seed(4)
+    reconstruction, kl = model.elbo_terms(x, y)
+    torch.manual_seed(4)
+    assert torch.allclose(model.test_loss(x, y), reconstruction + kl)  # test figures stay the -ELBO
+    # tighter than the ELBO: over many draws, the 5-sample bound lies below the one-sample one
+    torch.manual_seed(5)
+    with torch.no_grad():
+        iwae = torch.stack([model.loss(x, y) for _ in range(200)]).mean(0)
+        elbo = torch.stack([model.test_loss(x, y) for _ in range(200)]).mean(0)
+    assert (iwae < elbo).all()
+
+
+def test_training_on_the_iwae_bound_lowers_it():
+    torch.manual_seed(0)
+    model = create_model("vae", DIGIT_SPEC, iwae_samples=4)
+    x = (torch.rand(32, 1, 28, 28) < torch.linspace(0, 1, 28).view(1, 1, 1, 28)).float()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        loss = model.loss(x).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert sum(losses[-5:]) / 5 < 0.8 * sum(losses[:5]) / 5
+
+
 def test_a_training_run_tells_its_model_how_far_it_has_come(tmp_path):
     from aecli.data import DataRecipe
     from aecli.train.loop import TrainSettings, train

@@ -5,8 +5,6 @@ dimensions that each vary one thing; test figures still report the true negative
 
 from dataclasses import dataclass
 
-import torch
-
 from aecli.models.base import register_model, setting
 from aecli.models.vae import VAE, VAEConfig
 
@@ -22,7 +20,6 @@ class BetaVAE(VAE):
     name = "betavae"
     Config = BetaVAEConfig
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Reconstruction + beta x KL per image, in nats."""
-        reconstruction, kl = self.elbo_terms(x, y)
-        return reconstruction + self.config.beta * self.kl_weight() * kl
+    def kl_weight(self) -> float:
+        """beta, times the warm-up's share when there is one."""
+        return self.config.beta * super().kl_weight()

@@ -37,6 +37,9 @@ class VAEConfig(ModelConfig):
     kl_warmup: float = setting(
         0.0, 0.0, 1.0, "share of the training over which the KL term's weight rises from 0 to 1 (0: always 1)"
     )
+    iwae_samples: int = setting(
+        1, 1, 256, "samples per image of the training bound: 1 the ELBO, more the IWAE bound (tighter, slower)"
+    )
 
 
 def conv_pool_encoder(config: VAEConfig, num_classes: int) -> nn.Sequential:
@@ -80,7 +83,7 @@ class VAE(Autoencoder):
     default_batch_size: ClassVar[int] = 96
     default_lr: ClassVar[float] = 4e-3
     # checkpoints from before a setting existed: 256 hidden units, the standard normal prior
-    legacy_defaults: ClassVar[dict] = {"hidden": 256, "prior_components": 0, "kl_warmup": 0.0}
+    legacy_defaults: ClassVar[dict] = {"hidden": 256, "prior_components": 0, "kl_warmup": 0.0, "iwae_samples": 1}
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__(config)
@@ -149,14 +152,22 @@ class VAE(Autoencoder):
         return bernoulli_nll(self.decode_logits(z, y), x), self.prior.kl(z, mu, logvar)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative ELBO per image, in nats: BCE summed over pixels + KL (weighed by `kl_weight`)."""
+        """Negative ELBO per image, in nats: BCE summed over pixels + KL (weighed by `kl_weight`); with
+        `iwae_samples` > 1 the importance-weighted bound of Burda et al. (2016) instead."""
+        samples = self.config.iwae_samples
+        if samples > 1:
+            mu, logvar = self.encode_distribution(x, y)
+            noise = torch.randn(samples, *mu.shape, device=x.device, dtype=mu.dtype)
+            weights = self.log_weights(x, y, mu, logvar, noise, self.kl_weight())
+            return math.log(samples) - torch.logsumexp(weights, dim=0)
         reconstruction, kl = self.elbo_terms(x, y)
         return reconstruction + self.kl_weight() * kl
 
     def kl_weight(self) -> float:
-        """1, or during the first `kl_warmup` of the training, the share of it done: the decoder learns to
-        use the codes before the KL term presses them towards the prior (which, from the start, can
-        leave a class model drawing each class from its label alone; docs/decisions.md)."""
+        """The training loss's weight of the KL term: 1, or during the first `kl_warmup` of the training,
+        the share of it done: the decoder learns to use the codes before the KL term presses them
+        towards the prior (which, from the start, can leave a class model drawing each class from its
+        label alone; docs/decisions.md)."""
         warmup = self.config.kl_warmup
         return 1.0 if warmup == 0 else min(1.0, self.progress / warmup)
 
@@ -192,14 +203,20 @@ class VAE(Autoencoder):
     def importance_nll(self, x: torch.Tensor, y: torch.Tensor | None, k: int, generator=None) -> torch.Tensor:
         """-log p(x) estimated with k importance samples from the encoder, per image (nats)."""
         mu, logvar = self.encode_distribution(x, y)
-        n, weights, chunk = len(x), [], 50
+        weights, chunk = [], 50
         for start in range(0, k, chunk):
-            m = min(chunk, k - start)
-            noise = torch.randn(m, *mu.shape, device=x.device, generator=generator)
-            z = mu.unsqueeze(0) + noise * torch.exp(0.5 * logvar).unsqueeze(0)
-            yf = y.repeat(m) if y is not None else None
-            logits = self.decode_logits(z.reshape(m * n, -1), yf)
-            log_px = -bernoulli_nll(logits, x.repeat(m, 1, 1, 1)).reshape(m, n)
-            log_qz = log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0))
-            weights.append(log_px + self.prior.log_prob(z) - log_qz)
+            noise = torch.randn(min(chunk, k - start), *mu.shape, device=x.device, generator=generator)
+            weights.append(self.log_weights(x, y, mu, logvar, noise))
         return -(torch.logsumexp(torch.cat(weights), dim=0) - math.log(k))
+
+    def log_weights(self, x, y, mu, logvar, noise: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
+        """log p(x|z) + kl_weight * (log p(z) - log q(z|x)) for each of the m x n codes z = mu + noise * sigma
+        (noise: m x n x latent), in float32: one importance weight per sample and image."""
+        m, n = noise.shape[:2]
+        mu, logvar = mu.float(), logvar.float()
+        z = mu.unsqueeze(0) + noise.float() * torch.exp(0.5 * logvar).unsqueeze(0)
+        labels = None if y is None else y.repeat(m, *[1] * (y.dim() - 1))
+        logits = self.decode_logits(z.reshape(m * n, -1), labels)
+        log_px = -bernoulli_nll(logits, x.repeat(m, 1, 1, 1)).reshape(m, n)
+        log_ratio = self.prior.log_prob(z) - log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0))
+        return log_px + kl_weight * log_ratio
