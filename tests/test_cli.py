@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,3 +226,16 @@ def test_bundled_model_is_used_when_none_is_trained(tmp_path, model):
     images = np.load(tmp_path / "s.npy")
     assert images.shape == (100, 1, 28, 28)
     assert 0.05 < images.mean() < 0.25  # digit-like: mostly dark background, some ink
+
+
+def test_a_model_trained_on_the_iwae_bound_reports_it_below_its_elbo(digits_judge):
+    trained = invoke(*"train cvae --dataset digits --binarize --epochs 3 --iwae-samples 4 --seed 0 --json".split())
+    assert trained.exit_code == 0, trained.output
+    checkpoint = Path(json.loads(trained.stdout)["checkpoint"])
+    assert json.loads((checkpoint / "config.json").read_text())["model_config"]["iwae_samples"] == 4
+    losses = [float(line.split(",")[1]) for line in (checkpoint.parent / "metrics.csv").read_text().splitlines()[1:]]
+    assert losses[-1] < losses[0]
+    report = invoke("eval", "cvae", "-k", "20", "--json")
+    assert report.exit_code == 0, report.output
+    figures = json.loads(report.stdout)
+    assert figures["iwae_nll"] < figures["neg_elbo"] and figures["binarized"]
