@@ -212,6 +212,20 @@ def test_an_image_of_unknown_class_is_scored_under_every_class_in_chunks():
         assert torch.allclose(model.score(x), math.log(100) - torch.logsumexp(-each, dim=1), rtol=1e-5)
 
 
+def test_an_image_of_unknown_class_is_scored_with_the_importance_bound_too():
+    # the bound's samples repeat the one-hot labels of every class (a 2-D label tensor: it used to fail)
+    import math
+
+    model = create_model("cvae", DIGIT_SPEC).eval()
+    x = torch.rand(2, 1, 28, 28)
+    every = F.one_hot(torch.arange(10), 10).float().repeat(2, 1)
+    with torch.no_grad():
+        unknown = model.score(x, None, "iwae", k=3)
+        each = model.score(x.repeat_interleave(10, 0), every, "iwae", k=3).reshape(2, 10)
+    assert unknown.shape == (2,) and torch.isfinite(unknown).all()
+    assert torch.allclose(unknown, math.log(10) - torch.logsumexp(-each, dim=1), rtol=1e-5)
+
+
 def test_scoring_one_image_under_thousands_of_classes_takes_little_memory():
     # all classes at once made one image 5,000 images: 4.5 GB
     one = "from aecli.evaluate.anomaly import score_batch; score_batch(m, torch.zeros(1, 1, 64, 64, dtype=torch.uint8))"
