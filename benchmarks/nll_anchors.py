@@ -41,7 +41,7 @@ def measure(name: str, options: str, data_dir: Path, seed: int, k: int, test_ima
     kept = out / f"{name.replace(' ', '_').replace(',', '')}.json"
     if kept.is_file():
         result = json.loads(kept.read_text())
-        if (result["k"], result["test_images"]) == (k, test_images):
+        if tuple(map(result.get, ("options", "seed", "k", "test_images"))) == (options, seed, k, test_images):
             return result
     run = out / kept.stem
     aecli = [sys.executable, "-m", "aecli"]
@@ -58,6 +58,7 @@ def measure(name: str, options: str, data_dir: Path, seed: int, k: int, test_ima
     report = api.evaluate(api.load("vae", run, device="cpu"), k=k, samples=False, test_images=test_images)
     result = {
         "options": options,
+        "seed": seed,
         "train_seconds": round(seconds, 1),
         "neg_elbo": round(report["neg_elbo"], 2),
         "nll": round(report["iwae_nll"], 2),

@@ -157,7 +157,7 @@ class VAE(Autoencoder):
         samples = self.config.iwae_samples
         if samples > 1:
             mu, logvar = self.encode_distribution(x, y)
-            noise = torch.randn(samples, *mu.shape, device=x.device, dtype=mu.dtype)
+            noise = torch.randn(samples, *mu.shape, device=x.device)  # float32, as eval draws it
             weights = self.log_weights(x, y, mu, logvar, noise, self.kl_weight())
             return math.log(samples) - torch.logsumexp(weights, dim=0)
         reconstruction, kl = self.elbo_terms(x, y)
@@ -214,7 +214,7 @@ class VAE(Autoencoder):
         (noise: m x n x latent), in float32: one importance weight per sample and image."""
         m, n = noise.shape[:2]
         mu, logvar = mu.float(), logvar.float()
-        z = mu.unsqueeze(0) + noise.float() * torch.exp(0.5 * logvar).unsqueeze(0)
+        z = mu.unsqueeze(0) + noise * torch.exp(0.5 * logvar).unsqueeze(0)
         labels = None if y is None else y.repeat(m, *[1] * (y.dim() - 1))
         logits = self.decode_logits(z.reshape(m * n, -1), labels)
         log_px = -bernoulli_nll(logits, x.repeat(m, 1, 1, 1)).reshape(m, n)
