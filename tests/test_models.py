@@ -81,6 +81,16 @@ def test_the_iwae_objective_is_the_importance_bound_that_eval_reports(name):
     assert (iwae < elbo).all()
 
 
+def test_the_iwae_objective_draws_its_noise_as_eval_does_under_bf16_autocast():
+    model = create_model("vae", DIGIT_SPEC, iwae_samples=5).eval()
+    x = torch.rand(4, 1, 28, 28)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.manual_seed(3)
+        trained_on = model.loss(x)
+        bound = model.importance_nll(x, None, 5, torch.Generator().manual_seed(3))
+    assert torch.equal(trained_on, bound)
+
+
 def test_training_on_the_iwae_bound_lowers_it():
     torch.manual_seed(0)
     model = create_model("vae", DIGIT_SPEC, iwae_samples=4)
