@@ -151,12 +151,20 @@ def compare(checkpoints, n: int = 5000, seed: int = 0, attribute=None, data_dir=
 
 
 def evaluate(
-    ckpt, k=None, data_dir=None, reporter=None, binarize=False, samples=True, attribute=None, test_images=None
+    ckpt,
+    k=None,
+    data_dir=None,
+    reporter=None,
+    binarize=False,
+    samples=True,
+    attribute=None,
+    test_images=None,
+    temperature=None,
 ):
-    """Test metrics, each with the protocol it follows."""
+    """Test metrics, each with the protocol it follows; generated images drawn at `temperature`."""
     from aecli.evaluate.report import evaluate as run
 
-    return run(ckpt, k, data_dir, reporter, binarize, samples, attribute, test_images)
+    return run(ckpt, k, data_dir, reporter, binarize, samples, attribute, test_images, temperature)
 
 
 def anomaly(ckpt, data_dir=None, reporter=None, k: int = 100) -> dict:

@@ -34,6 +34,21 @@ def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained, digits_ju
     assert grey["neg_elbo"] != metrics["neg_elbo"]
 
 
+@pytest.mark.slow  # trains the digits judge once for the session
+def test_generated_images_are_judged_at_the_temperature_asked_and_say_which(trained, digits_judge):
+    def metrics(*options):
+        result = invoke("eval", "vae", "--checkpoint", trained["vae"], "-k", "2", "--json", *options)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    default, prior, cooler = metrics(), metrics("--temperature", "1"), metrics("--temperature", "0.5")
+    assert default["sample_temperature"] == prior["sample_temperature"] == 1.0
+    assert default["classifier_fid"] == prior["classifier_fid"]  # by default FID judges the prior itself
+    assert cooler["sample_temperature"] == 0.5 and cooler["classifier_fid"] != default["classifier_fid"]
+    assert "sample_temperature, 0.5" in cooler["protocols"]["classifier_fid"]
+    assert cooler["classifier_fid_test_set"] == default["classifier_fid_test_set"]  # the floor does not move
+
+
 def test_the_default_k_is_the_papers_5000_when_binarized(trained, monkeypatch):
     from aecli import api
     from aecli.evaluate import likelihood

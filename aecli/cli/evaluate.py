@@ -12,7 +12,12 @@ from aecli.cli.options import Checkpoint, DataDir, Model, examples
 
 @app.command(
     "eval",
-    epilog=examples("aecli eval vae --json", "aecli eval vae --binarize -k 5000", "aecli eval ae --data-dir lfw/"),
+    epilog=examples(
+        "aecli eval vae --json",
+        "aecli eval vae --binarize -k 5000",
+        "aecli eval vae --temperature 0.8",
+        "aecli eval ae --data-dir lfw/",
+    ),
 )
 @command
 def evaluate(
@@ -54,6 +59,15 @@ def evaluate(
             help="One-class scores of a model trained with --classes: AUROC and AUPR, the others as anomalies.",
         ),
     ] = False,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=10.0,
+            help="Scale of the latents of the generated images that FID, GAN-test and CAS judge "
+            "[default: 1, the prior itself; GAN-test at the model's own, cvae 0.7].",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the lines.")] = False,
 ) -> None:
@@ -68,7 +82,14 @@ def evaluate(
         return
     with reporter() as notes:
         metrics = api.evaluate(
-            ckpt, samples, data_dir, notes, binarize=binarize, attribute=attribute, test_images=test_images
+            ckpt,
+            samples,
+            data_dir,
+            notes,
+            binarize=binarize,
+            attribute=attribute,
+            test_images=test_images,
+            temperature=temperature,
         )
     emit(metrics, True) if as_json else show_metrics(metrics)
 

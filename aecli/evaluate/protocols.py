@@ -43,8 +43,9 @@ def protocols(metrics: dict) -> dict[str, str]:
             )
     if "classifier_fid" in metrics:
         out["classifier_fid"] = (
-            "Frechet distance between aecli's judge-classifier features of prior samples and of the training "
-            "split; comparable only with other classifier FIDs from aecli, not with Inception FID"
+            "Frechet distance between aecli's judge-classifier features of prior samples (their latents scaled by "
+            f"sample_temperature, {metrics.get('sample_temperature', 1.0)}) and of the training split; comparable only "
+            "with other classifier FIDs from aecli at the same temperature, not with Inception FID"
         )
         out["classifier_fid_test_set"] = "the same distance for the real test images: the floor a perfect model reaches"
     if "attribute_edit" in metrics:

@@ -17,9 +17,11 @@ def evaluate(
     samples: bool = True,
     attribute: str | None = None,
     test_images: int | None = None,
+    temperature: float | None = None,
 ) -> dict:
     """Test metrics, each with the protocol it follows (`protocols`); for a labelled dataset also how
-    good generated images are (classifier FID, and GAN-test and CAS for class models)."""
+    good generated images are (classifier FID, and GAN-test and CAS for class models), drawn at
+    `temperature` (default: see `sample_metrics`)."""
     from aecli.evaluate.likelihood import evaluate as run
     from aecli.evaluate.protocols import protocols
 
@@ -46,7 +48,7 @@ def evaluate(
     if samples and model.has_likelihood and data.test.labels is not None and len(data.spec.class_names) > 1:
         from aecli.evaluate.sample_quality import sample_metrics
 
-        metrics.update(sample_metrics(model, data, reporter))
+        metrics.update(sample_metrics(model, data, reporter, temperature))
     metrics["protocols"] = protocols(metrics)
     return metrics
 

@@ -57,22 +57,26 @@ def classification_accuracy_score(data: Dataset, images: torch.Tensor, labels: t
     return cas_accuracy(Split(pixels, labels), data)
 
 
-def sample_metrics(model: Autoencoder, data: Dataset, reporter) -> dict:
-    """Classifier FID (with the test set's own as the floor); GAN-test and CAS for class models."""
+def sample_metrics(model: Autoencoder, data: Dataset, reporter, temperature: float | None = None) -> dict:
+    """Classifier FID (with the test set's own as the floor); GAN-test and CAS for class models.
+    Samples are drawn at `temperature`; by default the prior itself (1) for FID and CAS, and the
+    model's own sampling temperature for GAN-test."""
     from aecli.evaluate.judge import load_judge
 
     judge = load_judge(data, on_note=reporter.note)
     n = min(max(len(data.test), 1000), 10_000)  # as many as the test images, within reason
-    images, labels = generated_images(model, n)
+    sample_temperature = 1.0 if temperature is None else temperature
+    images, labels = generated_images(model, n, temperature=sample_temperature)
     metrics = {
         "judge": "bundled with aecli" if judge.bundled else "trained on this dataset's training split",
         "judge_test_accuracy": judge.test_accuracy,
+        "sample_temperature": sample_temperature,
         "classifier_fid": classifier_fid(judge, images),
         "classifier_fid_test_set": classifier_fid(judge, data.test.images.float() / 255),
     }
     if model.takes_class:
         names = data.spec.class_names
-        temperature = model.temperature(None)
+        temperature = model.temperature(temperature)
         per_class = gan_test(judge, model, 100, 0, temperature)
         metrics["gan_test_temperature"] = temperature
         metrics["gan_test"] = {names[c]: value for c, value in per_class.items()}
