@@ -150,21 +150,12 @@ def compare(checkpoints, n: int = 5000, seed: int = 0, attribute=None, data_dir=
     return run(checkpoints, n, seed, attribute, data_dir, reporter)
 
 
-def evaluate(
-    ckpt,
-    k=None,
-    data_dir=None,
-    reporter=None,
-    binarize=False,
-    samples=True,
-    attribute=None,
-    test_images=None,
-    temperature=None,
-):
-    """Test metrics, each with the protocol it follows; generated images drawn at `temperature`."""
+def evaluate(ckpt, k=None, data_dir=None, reporter=None, **settings):
+    """Test metrics, each with the protocol it follows. `settings` as `aecli eval` takes them:
+    binarize, samples (False: no generated images judged), attribute, test_images, temperature."""
     from aecli.evaluate.report import evaluate as run
 
-    return run(ckpt, k, data_dir, reporter, binarize, samples, attribute, test_images, temperature)
+    return run(ckpt, k, data_dir, reporter, **settings)
 
 
 def anomaly(ckpt, data_dir=None, reporter=None, k: int = 100) -> dict:

@@ -2,6 +2,10 @@
 
 import os
 import platform
+import shlex
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,3 +53,15 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def train_variant(model: str, options: str, data_dir: Path, seed: int, run: Path) -> float:
+    """Seconds of a whole `aecli train MODEL` command (start-up and per-epoch test scoring included)
+    into `run`; a run cut short before is trained again, so its seconds are whole."""
+    training = f"train {model} --seed {seed} --data-dir {shlex.quote(str(data_dir))} --out {shlex.quote(str(run))}"
+    shutil.rmtree(run, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "aecli", *shlex.split(f"{training} {options}")], check=True, stdout=subprocess.DEVNULL
+    )
+    return time.perf_counter() - started

@@ -13,14 +13,10 @@ Each finished variant's figures are kept in OUT/NAME.json, so a second run only 
 
 import argparse
 import json
-import shlex
-import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from common import cpu_model, mnist_folder, table
+from common import cpu_model, mnist_folder, table, train_variant
 
 VARIANTS = {  # name -> options of `aecli train vae --binarize`: one change from the default each, then two
     "default, 20 epochs": "--epochs 20",
@@ -44,15 +40,7 @@ def measure(name: str, options: str, data_dir: Path, seed: int, k: int, test_ima
         if tuple(map(result.get, ("options", "seed", "k", "test_images"))) == (options, seed, k, test_images):
             return result
     run = out / kept.stem
-    aecli = [sys.executable, "-m", "aecli"]
-    training = (
-        f"train vae --binarize --seed {seed} --data-dir {shlex.quote(str(data_dir))} --out {shlex.quote(str(run))}"
-    )
-    command = aecli + shlex.split(f"{training} {options}")
-    shutil.rmtree(run, ignore_errors=True)  # a run cut short is trained again, so its seconds are whole
-    started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
+    seconds = train_variant("vae", f"--binarize {options}", data_dir, seed, run)
     from aecli import api
 
     report = api.evaluate(api.load("vae", run, device="cpu"), k=k, samples=False, test_images=test_images)

@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 mnist=${1:-$here/../shared/data/mnist}
 export AECLI_HOME=${AECLI_HOME:-$(mktemp -d)}
 # each bundled model's recipe (docs/decisions.md): the vae a decoder four times as wide for 50 epochs
-# (its prior samples' classifier FID 9.78 at temperature 0.7, 33 minutes on 2 cores); the cvae batch
+# (its prior samples' classifier FID 9.77 at temperature 0.7, 33 minutes on 2 cores); the cvae batch
 # 64 at 3e-3, what it and the README's figures about it were trained with
 declare -A recipe=([vae]="--width 32 --epochs 50" [cvae]="--epochs 10 --batch-size 64 --lr 3e-3")
 for model in vae cvae; do

@@ -9,14 +9,21 @@ from aecli import api
 from aecli.cli.app import app, command, emit, load, reporter
 from aecli.cli.options import Checkpoint, DataDir, Model, examples
 
+SampleTemperature = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=10.0,
+        help="Scale of the latents of the generated images that FID, GAN-test and CAS judge "
+        "[default: 1, the prior itself; GAN-test at the model's own, cvae 0.7].",
+    ),
+]
+
 
 @app.command(
     "eval",
     epilog=examples(
-        "aecli eval vae --json",
-        "aecli eval vae --binarize -k 5000",
-        "aecli eval vae --temperature 0.8",
-        "aecli eval ae --data-dir lfw/",
+        "aecli eval vae --temperature 0.7 --json", "aecli eval vae --binarize -k 5000", "aecli eval ae --data-dir lfw/"
     ),
 )
 @command
@@ -59,15 +66,7 @@ def evaluate(
             help="One-class scores of a model trained with --classes: AUROC and AUPR, the others as anomalies.",
         ),
     ] = False,
-    temperature: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0,
-            max=10.0,
-            help="Scale of the latents of the generated images that FID, GAN-test and CAS judge "
-            "[default: 1, the prior itself; GAN-test at the model's own, cvae 0.7].",
-        ),
-    ] = None,
+    temperature: SampleTemperature = None,
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the lines.")] = False,
 ) -> None:
@@ -81,16 +80,8 @@ def evaluate(
         emit(report, True) if as_json else show_anomaly(report)
         return
     with reporter() as notes:
-        metrics = api.evaluate(
-            ckpt,
-            samples,
-            data_dir,
-            notes,
-            binarize=binarize,
-            attribute=attribute,
-            test_images=test_images,
-            temperature=temperature,
-        )
+        settings = dict(binarize=binarize, attribute=attribute, test_images=test_images, temperature=temperature)
+        metrics = api.evaluate(ckpt, samples, data_dir, notes, **settings)
     emit(metrics, True) if as_json else show_metrics(metrics)
 
 
