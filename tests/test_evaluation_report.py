@@ -47,6 +47,8 @@ def test_generated_images_are_judged_at_the_temperature_asked_and_say_which(trai
     assert cooler["sample_temperature"] == 0.5 and cooler["classifier_fid"] != default["classifier_fid"]
     assert "sample_temperature, 0.5" in cooler["protocols"]["classifier_fid"]
     assert cooler["classifier_fid_test_set"] == default["classifier_fid_test_set"]  # the floor does not move
+    refused = invoke("eval", "vae", "--checkpoint", trained["vae"], "--anomaly", "--temperature", "0.5")
+    assert refused.exit_code == 2 and "leave out --temperature" in refused.stderr
 
 
 def test_the_default_k_is_the_papers_5000_when_binarized(trained, monkeypatch):

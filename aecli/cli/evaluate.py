@@ -75,6 +75,8 @@ def evaluate(
     --anomaly, one-class AUROC and AUPR."""
     ckpt = load(model, checkpoint)
     if anomaly:
+        if temperature is not None:
+            raise api.UsageError("--anomaly scores the test images and draws none: leave out --temperature")
         with reporter() as notes:
             report = api.anomaly(ckpt, data_dir, notes, samples or 100)
         emit(report, True) if as_json else show_anomaly(report)
