@@ -1,12 +1,15 @@
 """Helpers shared by the benchmark scripts."""
 
+import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
@@ -65,3 +68,19 @@ def train_variant(model: str, options: str, data_dir: Path, seed: int, run: Path
         [sys.executable, "-m", "aecli", *shlex.split(f"{training} {options}")], check=True, stdout=subprocess.DEVNULL
     )
     return time.perf_counter() - started
+
+
+def kept_variant(out: Path, name: str, identity: dict, measure: Callable[[Path], dict]) -> dict:
+    """A variant's figures from `measure(run_folder)` (which trains into that folder), kept in
+    OUT/NAME.json and reused while `identity` (its options, seed, protocol) is the same, so a second
+    run measures only what is new; delete the file to measure again."""
+    slug = re.sub(r"[^\w.-]+", "_", name).strip("_")
+    kept = out / f"{slug}.json"
+    if kept.is_file():
+        result = json.loads(kept.read_text())
+        if all(result.get(key) == value for key, value in identity.items()):
+            return result
+    result = {**identity, **measure(out / slug)}
+    kept.write_text(json.dumps(result, indent=1))
+    print(f"{name}: {result}", flush=True)
+    return result

@@ -12,11 +12,10 @@ Each finished variant's figures are kept in OUT/NAME.json, so a second run only 
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from common import cpu_model, mnist_folder, table, train_variant
+from common import cpu_model, kept_variant, mnist_folder, table, train_variant
 
 VARIANTS = {  # name -> options of `aecli train vae --binarize`: one change from the default each, then two
     "default, 20 epochs": "--epochs 20",
@@ -34,29 +33,20 @@ PUBLISHED = [
 
 
 def measure(name: str, options: str, data_dir: Path, seed: int, k: int, test_images: int | None, out: Path) -> dict:
-    kept = out / f"{name.replace(' ', '_').replace(',', '')}.json"
-    if kept.is_file():
-        result = json.loads(kept.read_text())
-        if tuple(map(result.get, ("options", "seed", "k", "test_images"))) == (options, seed, k, test_images):
-            return result
-    run = out / kept.stem
-    seconds = train_variant("vae", f"--binarize {options}", data_dir, seed, run)
-    from aecli import api
+    def trained_and_scored(run: Path) -> dict:
+        seconds = train_variant("vae", f"--binarize {options}", data_dir, seed, run)
+        from aecli import api
 
-    report = api.evaluate(api.load("vae", run, device="cpu"), k=k, samples=False, test_images=test_images)
-    result = {
-        "options": options,
-        "seed": seed,
-        "train_seconds": round(seconds, 1),
-        "neg_elbo": round(report["neg_elbo"], 2),
-        "nll": round(report["iwae_nll"], 2),
-        "stderr": round(report["iwae_nll_stderr"], 2),
-        "k": k,
-        "test_images": test_images,
-    }
-    kept.write_text(json.dumps(result, indent=1))
-    print(f"{name}: {result}", flush=True)
-    return result
+        report = api.evaluate(api.load("vae", run, device="cpu"), k=k, samples=False, test_images=test_images)
+        return {
+            "train_seconds": round(seconds, 1),
+            "neg_elbo": round(report["neg_elbo"], 2),
+            "nll": round(report["iwae_nll"], 2),
+            "stderr": round(report["iwae_nll_stderr"], 2),
+        }
+
+    identity = {"options": options, "seed": seed, "k": k, "test_images": test_images}
+    return kept_variant(out, name, identity, trained_and_scored)
 
 
 def main() -> None:

@@ -15,11 +15,10 @@ anchors are; run it alone on the machine.
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from common import cpu_model, mnist_folder, table, train_variant
+from common import cpu_model, kept_variant, mnist_folder, table, train_variant
 
 VARIANTS = {  # name -> options of `aecli train vae` on grey levels: the bundles before and after, two between
     "width 8, 20 epochs (the bundle before)": "--epochs 20 --batch-size 64 --lr 3e-3",
@@ -42,7 +41,8 @@ def decoder_floor(model, data, judge) -> tuple[float, float]:
     labels = model.labels_for(data.train.labels[:FLOOR_IMAGES]) if model.takes_class else None
     with torch.no_grad():
         mu, logvar = model.encode_distribution(images, labels)
-        drawn = mu + torch.randn(mu.shape, generator=torch.Generator().manual_seed(0)) * (0.5 * logvar).exp()
+        torch.manual_seed(0)  # the draw the model's own reparameterization makes, seeded
+        drawn = model.reparameterize(mu, logvar)
         return classifier_fid(judge, decode(model, drawn, labels)), classifier_fid(judge, decode(model, mu, labels))
 
 
@@ -63,18 +63,11 @@ def measure(model_name: str, checkpoint, data_dir: Path) -> dict:
 
 
 def trained(model: str, name: str, options: str, data_dir: Path, seed: int, out: Path) -> dict:
-    kept = out / f"{name.replace(' ', '_').replace(',', '').replace('(', '').replace(')', '')}.json"
-    if kept.is_file():
-        result = json.loads(kept.read_text())
-        if (result.get("model"), result.get("options"), result.get("seed")) == (model, options, seed):
-            return result
-    run = out / kept.stem
-    seconds = train_variant(model, options, data_dir, seed, run)
-    result = {"model": model, "options": options, "seed": seed, "train_seconds": round(seconds, 1)}
-    result.update(measure(model, run, data_dir))
-    kept.write_text(json.dumps(result, indent=1))
-    print(f"{name}: {result}", flush=True)
-    return result
+    def trained_and_scored(run: Path) -> dict:
+        seconds = train_variant(model, options, data_dir, seed, run)
+        return {"train_seconds": round(seconds, 1), **measure(model, run, data_dir)}
+
+    return kept_variant(out, name, {"model": model, "options": options, "seed": seed}, trained_and_scored)
 
 
 def main() -> None:
