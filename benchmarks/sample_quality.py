@@ -2,7 +2,7 @@
 MNIST models trained on the same seed (each `aecli train MODEL` with the given options) or runs
 already trained (`--run NAME=PATH`; `bundled` is the vae or cvae that ships with aecli).
 
-    python benchmarks/sample_quality.py --data-dir MNIST_DIR                 # the vae variants below
+    python benchmarks/sample_quality.py --data-dir MNIST_DIR [--model cvae]  # the variants below
     python benchmarks/sample_quality.py --data-dir MNIST_DIR --run "bundled=bundled"
     python benchmarks/sample_quality.py --model cvae --variant "w32 30=--width 32 --epochs 30"
 
@@ -20,11 +20,19 @@ from pathlib import Path
 
 from common import cpu_model, kept_variant, mnist_folder, table, train_variant
 
-VARIANTS = {  # name -> options of `aecli train vae` on grey levels: the bundles before and after, two between
-    "width 8, 20 epochs (the bundle before)": "--epochs 20 --batch-size 64 --lr 3e-3",
-    "width 16, 70 epochs": "--width 16 --epochs 70",
-    "width 16, 100 epochs": "--width 16 --epochs 100",
-    "width 32, 50 epochs (the bundle)": "--width 32 --epochs 50",
+WIDE_CVAE = "--width 32 --latent-dim 16 --prior-components 200 --epochs 25"
+VARIANTS = {  # model -> name -> options of `aecli train MODEL` on grey levels: the bundles before and after
+    "vae": {
+        "width 8, 20 epochs (the bundle before)": "--epochs 20 --batch-size 64 --lr 3e-3",
+        "width 16, 70 epochs": "--width 16 --epochs 70",
+        "width 16, 100 epochs": "--width 16 --epochs 100",
+        "width 32, 50 epochs (the bundle)": "--width 32 --epochs 50",
+    },
+    "cvae": {
+        "width 16, 10 epochs (the bundle before)": "--epochs 10",
+        "width 32, one prior for every digit": WIDE_CVAE,
+        "width 32, a prior per digit (the bundle)": WIDE_CVAE + " --class-prior 1",
+    },
 }
 TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 1.0)
 FLOOR_IMAGES = 10_000
@@ -89,7 +97,9 @@ def main() -> None:
             rows.append([name, "(trained)", "", *result["fid"].values(), result["floor_drawn"], result["floor_means"]])
     else:
         args.out.mkdir(parents=True, exist_ok=True)
-        variants = dict(v.split("=", 1) for v in args.variant) if args.variant else VARIANTS
+        variants = dict(v.split("=", 1) for v in args.variant) if args.variant else VARIANTS.get(args.model)
+        if not variants:
+            sys.exit(f"no built-in variants of {args.model}: give --variant NAME=OPTIONS or --run NAME=CHECKPOINT")
         for name, options in variants.items():
             result = trained(args.model, name, options, data_dir, args.seed, args.out)
             fid, seconds = result["fid"].values(), f"{result['train_seconds']:,.0f}"

@@ -33,8 +33,8 @@ def generated_images(
     model: Autoencoder, n: int, seed: int = 0, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """n images from the latent distribution (each its own latent), classes in turn for a class model."""
-    z = model.latent.sample(n, generator(seed), temperature)
     labels = model.labels_for(torch.arange(n) % max(1, model.num_classes))
+    z = model.latent.sample(n, generator(seed), temperature, labels)
     return decode(model, z, labels), labels
 
 

@@ -77,24 +77,32 @@ def generator(seed: int | None) -> torch.Generator:
     return g
 
 
-def sample_latents(model: Autoencoder, n: int, g: torch.Generator, naive: bool, temperature: float) -> torch.Tensor:
-    """n random latents from the model's latent distribution, or from N(0, I) with `naive`."""
+def sample_latents(
+    model: Autoencoder, n: int, g: torch.Generator, naive: bool, temperature: float, labels=None
+) -> torch.Tensor:
+    """n random latents from the model's latent distribution (given each image's class, for a class
+    model), or from N(0, I) with `naive`."""
     if naive:
         return torch.randn(n, model.config.latent_dim, generator=g) * temperature
-    return model.latent.sample(n, g, temperature)
+    return model.latent.sample(n, g, temperature, labels)
 
 
 def random_labels(model: Autoencoder, n: int, g: torch.Generator) -> torch.Tensor | None:
-    """A random class per image for a class model (None for the others)."""
-    return model.labels_for(torch.randint(max(1, model.num_classes), (n,), generator=g))
+    """A random class per image for a class model (None for the others, drawing nothing from g)."""
+    return torch.randint(model.num_classes, (n,), generator=g) if model.takes_class else None
 
 
-def generate(model: Autoencoder, classes: list[int], n: int, seed: int | None, temperature: float) -> torch.Tensor:
-    """n images per requested class, the same n latent vectors reused for every class."""
+def class_latents(model: Autoencoder, c: int, n: int, seed: int, temperature: float) -> torch.Tensor:
+    """n latents for class c, from the same seed whatever the class: the same codes for every class
+    when the prior is shared by all, the same draws within each class's own prior otherwise."""
+    return model.latent.sample(n, generator(seed), temperature, torch.full((n,), c, dtype=torch.long))
+
+
+def generate(model: Autoencoder, classes: list[int], n: int, seed: int, temperature: float) -> torch.Tensor:
+    """n images per requested class, from the same seed for every class (`class_latents`)."""
     if not model.takes_class:
         raise UsageError(f"generate needs a model that takes a class (cvae), not {model.name}")
-    z = model.latent.sample(n, generator(seed), temperature)
-    rows = [decode(model, z, torch.full((n,), c, dtype=torch.long)) for c in classes]
+    rows = [decode(model, class_latents(model, c, n, seed, temperature), torch.full((n,), c)) for c in classes]
     return torch.stack(rows)  # len(classes) x n x C x H x W
 
 

@@ -11,6 +11,7 @@ from aecli.data.pixels import as_float
 from aecli.data.recorded import recorded_data
 from aecli.errors import AecliError, UsageError
 from aecli.inference import (
+    class_latents,
     decode,
     generator,
     latent_codes,
@@ -62,8 +63,8 @@ def sample(
     model = ckpt.model
     seed, temperature = drawn_seed(seed), model.temperature(temperature)
     g = generator(seed)
-    z = sample_latents(model, n, g, naive, temperature)
-    labels = random_labels(model, n, g)
+    labels = random_labels(model, n, g)  # first: a class model's prior may draw each code for its class
+    z = sample_latents(model, n, g, naive, temperature, labels)
     images = out if out is not None else np.empty((n, *image_shape(ckpt)), dtype=np.float32)
     step = model_batch(model)
     for start in range(0, n, step):
@@ -120,8 +121,9 @@ def generate(
         rows = draw_classes(ckpt.model, classes, n, seed, temperature).numpy()
     else:
         rows = np.empty(0, dtype=np.float32)
-        z, step = ckpt.model.latent.sample(n, generator(seed), temperature), model_batch(ckpt.model)
+        step = model_batch(ckpt.model)
         for row, c in enumerate(classes):
+            z = class_latents(ckpt.model, c, n, seed, temperature)
             for start in range(0, n, step):
                 part = z[start : start + step]
                 labels = torch.full((len(part),), c, dtype=torch.long)

@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from torch import nn
+
 from aecli.models.base import register_model, setting
+from aecli.models.latent import make_prior
 from aecli.models.vae import VAE, VAEConfig
 
 
@@ -17,6 +20,14 @@ class CVAEConfig(VAEConfig):
     prior_components: int = setting(
         0, 0, 4096, "components of the learned Gaussian-mixture prior (0: the standard normal)"
     )
+    class_prior: int = setting(
+        0, 0, 1, "1: each class weighs the prior's components its own way, p(z | class) (with --prior-components)"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.class_prior and not self.prior_components:
+            raise ValueError("--class-prior 1 weighs a mixture's components: add --prior-components (say 200)")
 
 
 @register_model
@@ -37,3 +48,6 @@ class CVAE(VAE):
     # the bundled cvae and its measurements were trained at these; the vae's larger step was not tried here
     default_batch_size: ClassVar[int] = 64
     default_lr: ClassVar[float] = 3e-3
+
+    def build_prior(self, config: CVAEConfig) -> nn.Module:
+        return make_prior(config.latent_dim, config.prior_components, self.num_classes * config.class_prior)

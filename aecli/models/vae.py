@@ -105,7 +105,10 @@ class VAE(Autoencoder):
             for stage, layer in enumerate(stages):
                 taps = tap_patterns(layer, side // 2 ** (STAGES - stage))
                 self.register_buffer(f"decoder_taps_{stage}", taps, persistent=False)
-        self.prior = make_prior(config.latent_dim, config.prior_components)
+        self.prior = self.build_prior(config)
+
+    def build_prior(self, config: VAEConfig) -> nn.Module:
+        return make_prior(config.latent_dim, config.prior_components)
 
     @property
     def latent(self) -> nn.Module:
@@ -149,7 +152,7 @@ class VAE(Autoencoder):
         """Per image, in nats: the reconstruction term (BCE summed over pixels) and the KL term."""
         mu, logvar = self.encode_distribution(x, y)
         z = self.reparameterize(mu, logvar)
-        return bernoulli_nll(self.decode_logits(z, y), x), self.prior.kl(z, mu, logvar)
+        return bernoulli_nll(self.decode_logits(z, y), x), self.prior.kl(z, mu, logvar, self.one_hot(y))
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Negative ELBO per image, in nats: BCE summed over pixels + KL (weighed by `kl_weight`); with
@@ -187,7 +190,7 @@ class VAE(Autoencoder):
             return self.importance_nll(x, y, k, generator)
         mu, logvar = self.encode_distribution(x, y)
         reconstruction = bernoulli_nll_plain(self.decode_logits(mu, y).float(), x.float())
-        return reconstruction + self.prior.kl(mu.float(), mu.float(), logvar.float())
+        return reconstruction + self.prior.kl(mu.float(), mu.float(), logvar.float(), self.one_hot(y))
 
     def _score_under_every_class(self, x: torch.Tensor, metric: str, k: int) -> torch.Tensor:
         """-log of the likelihood averaged over the classes, scored CLASSES_AT_ONCE classes at a time (shapes
@@ -218,5 +221,6 @@ class VAE(Autoencoder):
         labels = None if y is None else y.repeat(m, *[1] * (y.dim() - 1))
         logits = self.decode_logits(z.reshape(m * n, -1), labels)
         log_px = -bernoulli_nll(logits, x.repeat(m, 1, 1, 1)).reshape(m, n)
-        log_ratio = self.prior.log_prob(z) - log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0))
+        onehot = None if labels is None else self.one_hot(labels).reshape(m, n, -1)
+        log_ratio = self.prior.log_prob(z, onehot) - log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0))
         return log_px + kl_weight * log_ratio
