@@ -102,7 +102,7 @@ def resolve_classes(ckpt, digit: str | None = None, class_name: str | None = Non
 
 
 def generate(ckpt, classes: list[int], n: int, seed=None, temperature=None, out=None):
-    """n images of each class, the same latents for every class (rows: classes; `out`: an npy_stream)."""
+    """n images of each class, from the same seed for every class (rows: classes; `out`: an npy_stream)."""
     from aecli.inference.pictures import generate as run
 
     return run(ckpt, classes, n, seed, temperature, out)

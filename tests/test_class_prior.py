@@ -116,3 +116,21 @@ def test_a_class_prior_round_trips_and_older_cvae_checkpoints_keep_one_prior_for
     (path / "config.json").write_text(json.dumps(config))
     loaded = load_checkpoint(tmp_path / "old", "cvae").model
     assert loaded.prior.logits.shape == (20,)
+
+
+def test_an_exported_class_prior_cvae_scores_as_pytorch_does(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from aecli.store.export import export_onnx, run_onnx
+
+    model = create_model("cvae", SPEC, prior_components=20, class_prior=1)
+    with torch.no_grad():
+        model.prior.logits.normal_(0, 3)
+    (tmp_path / "run").mkdir()
+    save_checkpoint(tmp_path / "run", model, SPEC, DataRecipe("digits"), {"epochs_completed": 1}, [])
+    ckpt = load_checkpoint(tmp_path / "run", "cvae")
+    export_onnx(ckpt, tmp_path / "onnx")
+    x = torch.rand(5, 1, 28, 28)
+    with torch.no_grad():
+        expected = ckpt.model.eval().score(x).numpy()
+    got = run_onnx(tmp_path / "onnx" / "scorer.onnx", {"image": x.numpy()})[0]
+    assert got.shape == (5,) and abs(got - expected).max() <= 1e-4 * abs(expected).max()

@@ -114,7 +114,7 @@ def generate(
     temperature: float | None = None,
     out: np.ndarray | None = None,
 ) -> Images:
-    """n images of each class, the same latent vectors for every class (rows: classes). With `out` (an
+    """n images of each class, from the same seed for every class (rows: classes). With `out` (an
     `npy_stream` writer of len(classes) x n images), they are written there, a batch at a time."""
     seed, temperature = drawn_seed(seed), ckpt.model.temperature(temperature)
     if out is None:
