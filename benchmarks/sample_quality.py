@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import cpu_model, kept_variant, mnist_folder, table, train_variant
 
-WIDE_CVAE = "--width 32 --latent-dim 16 --prior-components 200 --epochs 25"
+WIDE_CVAE = "--width 32 --latent-dim 16 --prior-components 200"
 VARIANTS = {  # model -> name -> options of `aecli train MODEL` on grey levels: the bundles before and after
     "vae": {
         "width 8, 20 epochs (the bundle before)": "--epochs 20 --batch-size 64 --lr 3e-3",
@@ -30,8 +30,9 @@ VARIANTS = {  # model -> name -> options of `aecli train MODEL` on grey levels: 
     },
     "cvae": {
         "width 16, 10 epochs (the bundle before)": "--epochs 10",
-        "width 32, one prior for every digit": WIDE_CVAE,
-        "width 32, a prior per digit (the bundle)": WIDE_CVAE + " --class-prior 1",
+        "width 32, one prior for every digit, 25 epochs": WIDE_CVAE + " --epochs 25",
+        "width 32, a prior per digit, 25 epochs": WIDE_CVAE + " --class-prior 1 --epochs 25",
+        "width 32, a prior per digit, 40 epochs (the bundle)": WIDE_CVAE + " --class-prior 1 --epochs 40",
     },
 }
 TEMPERATURES = (0.6, 0.7, 0.8, 0.9, 1.0)

@@ -8,10 +8,10 @@ mnist=${1:-$here/../shared/data/mnist}
 export AECLI_HOME=${AECLI_HOME:-$(mktemp -d)}
 # each bundled model's recipe (docs/decisions.md): the vae a decoder four times as wide for 50 epochs
 # (its prior samples' classifier FID 9.77 at temperature 0.7, 33 minutes on 2 cores); the cvae the
-# same decoder, a 16-number code and a mixture prior whose weights each digit sets (about 30 minutes)
+# same decoder, a 16-number code and a mixture prior whose weights each digit sets (33 minutes)
 declare -A recipe=(
   [vae]="--width 32 --epochs 50"
-  [cvae]="--width 32 --latent-dim 16 --prior-components 200 --class-prior 1 --epochs 25"
+  [cvae]="--width 32 --latent-dim 16 --prior-components 200 --class-prior 1 --epochs 40"
 )
 for model in vae cvae; do
   [[ -n ${ONLY:-} && $model != "$ONLY" ]] && continue

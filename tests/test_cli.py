@@ -149,6 +149,7 @@ def test_eval_cvae_reports_gan_test_cas_and_classifier_fid_with_a_cached_judge(t
     assert all(0 <= a <= 1 for a in metrics["gan_test"].values())
     assert metrics["gan_test_min"] == min(metrics["gan_test"].values())
     assert metrics["gan_test_temperature"] == 0.7 and "gan_test_min_at_temperature_1" in metrics
+    assert metrics["gan_test_images_per_class"] == 100  # 1,000 images judged in all on the small digits
     assert 0.1 < metrics["cas"] <= 1  # better than chance: the 1-epoch model draws some digits right
     assert 0 <= metrics["classifier_fid_test_set"] < metrics["classifier_fid"]  # real test images are the floor
     assert {"cas", "gan_test", "classifier_fid", "iwae_nll"} <= set(metrics["protocols"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import invoke
 
-from aecli.evaluate.sample_quality import frechet_distance
+from aecli.evaluate.sample_quality import frechet_distance, gan_test_per_class
 
 
 def test_frechet_distance_is_zero_for_equal_statistics_and_grows_with_the_gap():
@@ -22,6 +22,12 @@ def test_frechet_distance_is_zero_for_equal_statistics_and_grows_with_the_gap():
 
 
 @pytest.mark.slow  # trains the digits judge once for the session
+def test_gan_test_judges_as_many_images_as_fid_and_at_least_100_per_class():
+    assert gan_test_per_class(10_000, 10) == 1000  # MNIST: a weakest digit read to 0.001, not 0.01
+    assert gan_test_per_class(1000, 10) == 100
+    assert gan_test_per_class(10_000, 3000) == 100
+
+
 def test_binarized_eval_follows_the_iwae_protocol_and_says_so(trained, digits_judge):
     result = invoke("eval", "vae", "--checkpoint", trained["vae"], "--binarize", "-k", "20", "--json")
     assert result.exit_code == 0, result.output

@@ -56,7 +56,10 @@ def protocols(metrics: dict) -> dict[str, str]:
             "test codes (White 2016)"
         )
     if "gan_test" in metrics:
-        out["gan_test"] = "GAN-test: the judge's accuracy on images generated for each class (Shmelkov et al. 2018)"
+        out["gan_test"] = (
+            "GAN-test: the judge's accuracy on images generated for each class (Shmelkov et al. 2018), "
+            f"{metrics.get('gan_test_images_per_class', 100)} per class at gan_test_temperature"
+        )
         out["cas"] = (
             "Classification Accuracy Score: a classifier trained only on generated images, tested on the real "
             "test split (Ravuri & Vinyals 2019); compare with judge_test_accuracy, the same classifier trained "

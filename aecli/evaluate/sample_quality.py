@@ -57,6 +57,12 @@ def classification_accuracy_score(data: Dataset, images: torch.Tensor, labels: t
     return cas_accuracy(Split(pixels, labels), data)
 
 
+def gan_test_per_class(images: int, classes: int) -> int:
+    """GAN-test's images per class: as many in all as FID judges (a weakest digit read from 100 images
+    moves by 0.01 with one image), and at least 100 per class."""
+    return max(100, images // max(1, classes))
+
+
 def sample_metrics(model: Autoencoder, data: Dataset, reporter, temperature: float | None = None) -> dict:
     """Classifier FID (with the test set's own as the floor); GAN-test and CAS for class models.
     Samples are drawn at `temperature`; by default the prior itself (1) for FID and CAS, and the
@@ -77,12 +83,14 @@ def sample_metrics(model: Autoencoder, data: Dataset, reporter, temperature: flo
     if model.takes_class:
         names = data.spec.class_names
         temperature = model.temperature(temperature)
-        per_class = gan_test(judge, model, 100, 0, temperature)
+        count = gan_test_per_class(n, model.num_classes)
+        per_class = gan_test(judge, model, count, 0, temperature)
         metrics["gan_test_temperature"] = temperature
+        metrics["gan_test_images_per_class"] = count
         metrics["gan_test"] = {names[c]: value for c, value in per_class.items()}
         metrics["gan_test_min"] = min(per_class.values())
         if temperature != 1.0:  # how the prior itself does, for an honest comparison
-            metrics["gan_test_min_at_temperature_1"] = min(gan_test(judge, model, 100, 0, 1.0).values())
+            metrics["gan_test_min_at_temperature_1"] = min(gan_test(judge, model, count, 0, 1.0).values())
         reporter.note(f"Training a classifier on {n:,} generated images for the CAS")
         metrics["cas"] = classification_accuracy_score(data, images, labels)
         metrics["cas_real_images"] = judge.cas_reference
