@@ -23,6 +23,21 @@ def test_help_lists_every_command_and_does_not_import_torch():
     assert out.strip().endswith("False")
 
 
+def test_building_any_model_leaves_torchs_compiler_unimported():
+    """Counting a model's parameters on the meta device must not pull in torch's compiler (a second of
+    start-up); the random state after building is what building the model alone leaves."""
+    code = (
+        "import sys, torch; from aecli.models import MODELS, create_model; "
+        "[create_model(n) for n in MODELS.names()]; create_model('cvae', prior_components=3, class_prior=1); "
+        "heavy = [m for m in ('torch._dynamo', 'torch.fx.experimental.symbolic_shapes') if m in sys.modules]; "
+        "torch.manual_seed(0); create_model('vae'); counted = torch.randn(3); "
+        "torch.manual_seed(0); MODELS.get('vae')(MODELS.get('vae').Config()); built = torch.randn(3); "
+        "print(sorted(MODELS.names()), heavy, torch.equal(counted, built))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['ae', 'betavae', 'cvae', 'vae'] [] True"
+
+
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and __version__ in result.stdout

@@ -56,13 +56,18 @@ def protocols(metrics: dict) -> dict[str, str]:
             "test codes (White 2016)"
         )
     if "gan_test" in metrics:
-        out["gan_test"] = (
-            "GAN-test: the judge's accuracy on images generated for each class (Shmelkov et al. 2018), "
-            f"{metrics.get('gan_test_images_per_class', 100)} per class at gan_test_temperature"
-        )
-        out["cas"] = (
+        out.update(class_protocols(metrics))
+    return out
+
+
+def class_protocols(metrics: dict) -> dict[str, str]:
+    """What a class model's GAN-test and CAS are."""
+    count = metrics["gan_test_images_per_class"]
+    return {
+        "gan_test": f"GAN-test: the judge's accuracy on {count} images generated per class (Shmelkov et al. 2018)",
+        "cas": (
             "Classification Accuracy Score: a classifier trained only on generated images, tested on the real "
             "test split (Ravuri & Vinyals 2019); compare with judge_test_accuracy, the same classifier trained "
             "on real images"
-        )
-    return out
+        ),
+    }

@@ -19,10 +19,15 @@ def _flag(name: str) -> str:
 
 
 def _build(cls: type[Autoencoder], config: ModelConfig) -> Autoencoder:
-    """The model, once its size is known to be sane (counted on the meta device: nothing allocated)."""
+    """The model, once its size is known to be sane (counted on the meta device: nothing allocated).
+
+    What a model computes while it is built is made on the CPU (`device="cpu"`), off the meta
+    device's Python decompositions: the first of those imports torch's compiler, about a second of
+    every command's start-up. The random state is restored after counting, so the model built next
+    starts from the same draws."""
     import torch
 
-    with torch.device("meta"):
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
         count = sum(p.numel() for p in cls(config).parameters())
     if count > MAX_PARAMETERS:
         raise UsageError(f"{cls.name} with these settings has {count:,} parameters; the limit is {MAX_PARAMETERS:,}")

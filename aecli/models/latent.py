@@ -59,7 +59,7 @@ class GaussianMixture(nn.Module):
     def __init__(self, latent_dim: int, components: int, classes: int = 0) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.means = nn.Parameter(torch.randn(components, latent_dim) * 0.5)
+        self.means = nn.Parameter(torch.randn(components, latent_dim, device="cpu") * 0.5)  # see `_build`
         self.logvars = nn.Parameter(torch.zeros(components, latent_dim))
         self.logits = nn.Parameter(torch.zeros(classes, components) if classes else torch.zeros(components))
 
@@ -138,7 +138,7 @@ class FittedGaussian(nn.Module):
         super().__init__()
         self.latent_dim = latent_dim
         self.register_buffer("mean", torch.zeros(latent_dim))
-        self.register_buffer("cov", torch.eye(latent_dim))
+        self.register_buffer("cov", torch.eye(latent_dim, device="cpu"))  # on the CPU: see `_build`
         self.register_buffer("fitted", torch.zeros((), dtype=torch.uint8))
 
     @torch.no_grad()

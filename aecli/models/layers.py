@@ -54,8 +54,8 @@ def tap_patterns(layer: nn.Conv2d | nn.ConvTranspose2d, side: int) -> torch.Tens
     map of ones (zero padding: the borders see fewer taps). Fixed by the image size, so a model
     computes them once (`with_label_maps`)."""
     taps = layer.kernel_size[0] * layer.kernel_size[1]
-    one_tap_each = torch.eye(taps)
-    ones = torch.ones(1, 1, side, side)
+    one_tap_each = torch.eye(taps, device="cpu")  # on the CPU also while `_build` counts on the meta device
+    ones = torch.ones(1, 1, side, side, device="cpu")
     if isinstance(layer, nn.ConvTranspose2d):
         basis = one_tap_each.reshape(1, taps, *layer.kernel_size)
         patterns = F.conv_transpose2d(ones, basis, None, layer.stride, layer.padding)
