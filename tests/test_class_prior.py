@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from helpers import invoke
 from torch import distributions as D
 from torch.nn import functional as F
 
@@ -91,9 +92,14 @@ def test_the_cvae_learns_a_prior_per_class_and_scores_with_its_class():
         assert torch.isfinite(model.score(x)).all()  # no class given: every class's likelihood, averaged
 
 
-def test_a_class_prior_needs_a_mixture_to_weigh():
+def test_a_class_prior_needs_a_mixture_to_weigh_and_train_says_so_before_reading_data(tmp_path):
     with pytest.raises(UsageError, match="--prior-components"):
         create_model("cvae", SPEC, class_prior=1)
+    empty = tmp_path / "no-mnist-here"
+    empty.mkdir()
+    result = invoke("train", "cvae", "--data-dir", empty, "--class-prior", "1", "--epochs", "1")
+    assert result.exit_code == 2 and "--prior-components" in result.output and "mnist" not in result.output
+    assert list(empty.iterdir()) == []
 
 
 def test_a_class_prior_round_trips_and_older_cvae_checkpoints_keep_one_prior_for_all(tmp_path):

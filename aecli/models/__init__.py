@@ -7,7 +7,7 @@ from pathlib import Path
 from aecli.errors import UsageError
 from aecli.models.base import MAX_PARAMETERS, MODELS, Autoencoder, ModelConfig
 
-__all__ = ["MODELS", "Autoencoder", "ModelConfig", "create_model", "model_from_config"]
+__all__ = ["MODELS", "Autoencoder", "ModelConfig", "check_options", "create_model", "model_from_config"]
 
 for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
     if _module.name != "base":
@@ -34,8 +34,9 @@ def _build(cls: type[Autoencoder], config: ModelConfig) -> Autoencoder:
     return cls(config)
 
 
-def create_model(name: str, spec=None, **options) -> Autoencoder:
-    """Build a registered model for data described by `spec`; `None` options keep the defaults."""
+def check_options(name: str, **options) -> dict:
+    """The options a model takes, refused with a usage error if it has no such option or their values
+    do not fit together (before any data is read); `None` options keep the defaults."""
     cls = MODELS.get(name)
     options = {key: value for key, value in options.items() if value is not None}
     allowed = cls.Config.options()
@@ -43,6 +44,17 @@ def create_model(name: str, spec=None, **options) -> Autoencoder:
     if unknown:
         takes = ", ".join(_flag(key) for key in allowed)
         raise UsageError(f"{name} has no option {', '.join(_flag(k) for k in unknown)}; it takes: {takes}")
+    try:
+        cls.Config(**options)
+    except ValueError as exc:
+        raise UsageError(f"cannot build {name}: {exc}") from exc
+    return options
+
+
+def create_model(name: str, spec=None, **options) -> Autoencoder:
+    """Build a registered model for data described by `spec`; `None` options keep the defaults."""
+    cls = MODELS.get(name)
+    options = check_options(name, **options)
     if spec is not None:
         if cls.takes_class and spec.num_classes < 1:
             raise UsageError(

@@ -11,7 +11,7 @@ from aecli.data import DataRecipe, Dataset, Reporter, load_dataset
 from aecli.data.recorded import check_fits
 from aecli.device import preferred_memory_format, resolve_device, seed_everything, use_bf16
 from aecli.errors import AecliError, UsageError
-from aecli.models import MODELS, Autoencoder, create_model
+from aecli.models import MODELS, Autoencoder, check_options, create_model
 from aecli.seeds import drawn_seed
 from aecli.store.checkpoints import load_checkpoint, load_trainer_state
 from aecli.train.batches import TrainingImages
@@ -106,8 +106,10 @@ def start(
     prior = state = None
     if resume:
         prior, state, settings = _resume(settings, torch_device, out)
-    elif group.writer:
-        RunFolder.check_new(out)
+    else:
+        check_options(settings.model, **settings.model_options)  # before the data, which may take long to read
+        if group.writer:
+            RunFolder.check_new(out)
     settings, data = _settings_and_data(settings, group, reporter)
     if prior is not None:
         fix = "restore the data as it was, or train a new run without --resume"
