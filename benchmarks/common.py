@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts."""
 
+import argparse
 import json
 import os
 import platform
@@ -22,6 +23,24 @@ def mnist_folder() -> Path | None:
         return folder
     print(f"# no MNIST at {folder} (set AECLI_BENCH_MNIST); using the bundled digits instead")
     return None
+
+
+def variant_parser(doc: str, out: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that trains variants on real MNIST and keeps what it measured."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="real MNIST's four .gz files (default: ../shared/data/mnist)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variant", action="append", help="'NAME=OPTIONS' to train, repeatable (default: built-in)")
+    parser.add_argument("--out", type=Path, default=Path(out), help="runs and kept figures")
+    return parser
+
+
+def real_mnist(data_dir: Path | None, why: str) -> Path:
+    """--data-dir, else the shared MNIST; exits saying why real MNIST is needed when there is none."""
+    folder = data_dir or mnist_folder()
+    if folder is None:
+        sys.exit(f"{why}: give --data-dir with its four .gz files")
+    return folder
 
 
 def cpu_model() -> str:

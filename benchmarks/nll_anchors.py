@@ -11,11 +11,9 @@ Each finished variant's figures are kept in OUT/NAME.json, so a second run only 
 (delete the file to measure again). Run it alone on the machine: it trains one model per variant.
 """
 
-import argparse
-import sys
 from pathlib import Path
 
-from common import cpu_model, kept_variant, mnist_folder, table, train_variant
+from common import cpu_model, kept_variant, real_mnist, table, train_variant, variant_parser
 
 VARIANTS = {  # name -> options of `aecli train vae --binarize`: one change from the default each, then two
     "default, 20 epochs": "--epochs 20",
@@ -50,17 +48,11 @@ def measure(name: str, options: str, data_dir: Path, seed: int, k: int, test_ima
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, help="real MNIST's four .gz files (default: ../shared/data/mnist)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = variant_parser(__doc__, "nll-anchors")
     parser.add_argument("-k", type=int, default=5000, help="importance samples of the bound (the paper's 5000)")
     parser.add_argument("--test-images", type=int, default=1000, help="the first N test images (0: all 10,000)")
-    parser.add_argument("--variant", action="append", help="'NAME=OPTIONS' (repeatable; default: the built-in list)")
-    parser.add_argument("--out", type=Path, default=Path("nll-anchors"), help="runs and kept figures")
     args = parser.parse_args()
-    data_dir = args.data_dir or mnist_folder()
-    if data_dir is None:
-        sys.exit("the NLL anchors are on real MNIST: give --data-dir with its four .gz files")
+    data_dir = real_mnist(args.data_dir, "the NLL anchors are on real MNIST")
     variants = dict(v.split("=", 1) for v in args.variant) if args.variant else VARIANTS
     test_images = args.test_images or None
     args.out.mkdir(parents=True, exist_ok=True)

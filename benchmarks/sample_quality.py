@@ -14,11 +14,10 @@ or temperature brings the samples below it. Trained variants are kept in OUT/NAM
 anchors are; run it alone on the machine.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
-from common import cpu_model, kept_variant, mnist_folder, table, train_variant
+from common import cpu_model, kept_variant, real_mnist, table, train_variant, variant_parser
 
 WIDE_CVAE = "--width 32 --latent-dim 16 --prior-components 200"
 VARIANTS = {  # model -> name -> options of `aecli train MODEL` on grey levels: the bundles before and after
@@ -80,17 +79,11 @@ def trained(model: str, name: str, options: str, data_dir: Path, seed: int, out:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, help="real MNIST's four .gz files (default: ../shared/data/mnist)")
+    parser = variant_parser(__doc__, "sample-quality")
     parser.add_argument("--model", default="vae", help="vae, cvae or betavae")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variant", action="append", help="'NAME=OPTIONS' to train (default: the built-in list)")
     parser.add_argument("--run", action="append", help="'NAME=CHECKPOINT' already trained (no variants then)")
-    parser.add_argument("--out", type=Path, default=Path("sample-quality"), help="runs and kept figures")
     args = parser.parse_args()
-    data_dir = args.data_dir or mnist_folder()
-    if data_dir is None:
-        sys.exit("the judge's features are of real MNIST: give --data-dir with its four .gz files")
+    data_dir = real_mnist(args.data_dir, "the judge's features are of real MNIST")
     rows = []
     if args.run:
         for name, checkpoint in (r.split("=", 1) for r in args.run):
