@@ -313,6 +313,36 @@ def lit_faces(n: int, g: torch.Generator) -> torch.Tensor:
     return ((level + light).clamp(0, 1).expand(n, 1, 32, 32) * 255).round().to(torch.uint8)
 
 
+def test_ae_later_encoder_passes_start_as_the_first_and_learn_to_correct_its_codes():
+    from aecli.models import model_from_config
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    model = create_model("ae", DataSpec("faces", channels=1, image_size=32), encoder_passes=2)
+    x = lit_faces(8, g).float() / 255
+    with torch.no_grad():
+        assert torch.equal(model.encode(x), model.encoder(x))  # the corrector adds nothing before training
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(60):
+        loss = model.loss(lit_faces(32, g).float() / 255).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    x = lit_faces(16, g).float() / 255  # faces it did not train on
+    with torch.no_grad():
+        first = model.encoder(x)
+        first_error = (model.decode(first) - x).square().flatten(1).mean(1)
+        final_error = (model.decode(model.encode(x)) - x).square().flatten(1).mean(1)
+        # the training loss weighs every pass's drawing alike; test figures are the last pass's
+        assert torch.allclose(model.loss(x), (first_error + final_error) / 2, atol=1e-6)
+        assert torch.allclose(model.test_loss(x), final_error, atol=1e-6)
+    assert final_error.mean() < 0.8 * first_error.mean()  # the second look redraws unseen faces better
+    # a checkpoint from before the option reads each face once and has no corrector
+    old = model_from_config("ae", {"channels": 1, "image_size": 32, "latent_dim": 128, "width": 32})
+    assert old.config.encoder_passes == 1 and not any(key.startswith("corrector") for key in old.state_dict())
+
+
 def test_ae_refined_codes_redraw_every_face_at_least_as_well_as_the_encoders(monkeypatch):
     from aecli.inference import latent_codes, reconstruct
 

@@ -28,12 +28,36 @@ REFINE_PIXELS = 2**18
 REFINE_LR = 0.1  # Adam's rate on the codes while refining them (0.05: the same figure in 1.5x the steps)
 
 
+def encoder_stack(config: "AEConfig", channels: int, widths: list[int]) -> nn.Sequential:
+    """Strided convolutions from `channels` input channels down to the latent code."""
+    layers = []
+    for w in widths:
+        layers += [nn.Conv2d(channels, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU()]
+        channels = w
+    grid = config.latent_grid()
+    if grid:
+        # each cell of the last stage gets its own few codes through a 1x1 convolution: far fewer
+        # weights than a linear layer over all cells, so a few thousand faces are not memorised
+        # (docs/decisions.md has what it is worth on LFW)
+        return nn.Sequential(*layers, nn.Conv2d(widths[-1], grid[0], 1), nn.Flatten())
+    features = flat_size(config, len(widths), widths[-1])
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(features, config.latent_dim))
+
+
+def squared_error(recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per image, in fp32."""
+    return F.mse_loss(recon.float(), x.float(), reduction="none").flatten(1).mean(dim=1)
+
+
 @dataclass(frozen=True)
 class AEConfig(ModelConfig):
     latent_dim: int = setting(128, 1, 4096, "numbers in the latent code")
     width: int = setting(32, 1, 256, "channels of the first convolution; each later one doubles")
     grid_latent: int = setting(1, 0, 1, "1: the latent is a grid of codes over the face where it fits, 0: one vector")
     decoder_convs: int = setting(1, 0, 1, "1: a 3x3 convolution after each of the decoder's upsamplings, 0: none")
+    encoder_passes: int = setting(
+        1, 1, 4, "reads of each face; from the 2nd on the encoder also sees its code's drawing and corrects it"
+    )
 
     def latent_grid(self) -> tuple[int, int] | None:
         """(channels, side) of the latent grid over the last stage's cells, or None for one vector:
@@ -65,25 +89,15 @@ class AE(Autoencoder):
         super().__init__(config)
         depth = stages(config.image_size)
         widths = [config.width * 2**i for i in range(depth)]
-        down, channels = [], config.channels
-        for w in widths:
-            down += [nn.Conv2d(channels, w, 4, stride=2, padding=1), nn.BatchNorm2d(w), nn.ReLU()]
-            channels = w
+        self.encoder = encoder_stack(config, config.channels, widths)
         side = config.image_size // 2**depth
         grid = config.latent_grid()
         if grid:
-            # each cell of the last stage gets its own few codes through a 1x1 convolution: far fewer
-            # weights than a linear layer over all cells, so a few thousand faces are not memorised
-            # (docs/decisions.md has what it is worth on LFW)
-            codes = grid[0]
-            to_latent = [nn.Conv2d(widths[-1], codes, 1), nn.Flatten()]
-            from_latent = [nn.Unflatten(1, (codes, side, side)), nn.Conv2d(codes, widths[-1], 1)]
+            from_latent = [nn.Unflatten(1, (grid[0], side, side)), nn.Conv2d(grid[0], widths[-1], 1)]
             from_latent += [nn.BatchNorm2d(widths[-1]), nn.ReLU()]
         else:
             features = flat_size(config, depth, widths[-1])
-            to_latent = [nn.Flatten(), nn.Linear(features, config.latent_dim)]
             from_latent = [nn.Linear(config.latent_dim, features), nn.ReLU(), nn.Unflatten(1, (widths[-1], side, side))]
-        self.encoder = nn.Sequential(*down, *to_latent)
         up = from_latent
         for w_in, w_out in zip(widths[::-1], widths[::-1][1:], strict=False):
             up += [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
@@ -92,6 +106,12 @@ class AE(Autoencoder):
                 up += [nn.Conv2d(w_out, w_out, 3, padding=1), nn.BatchNorm2d(w_out), nn.ReLU()]
         up.append(nn.ConvTranspose2d(widths[0], config.channels, 4, stride=2, padding=1))
         self.decoder = nn.Sequential(*up)
+        if config.encoder_passes > 1:
+            # reads the face beside the decoder's drawing of a code; adds nothing at the start
+            self.corrector = encoder_stack(config, 2 * config.channels, widths)
+            code_layer = [m for m in self.corrector if isinstance(m, nn.Conv2d | nn.Linear)][-1]
+            nn.init.zeros_(code_layer.weight)
+            nn.init.zeros_(code_layer.bias)
         self.code_distribution = FittedGaussian(config.latent_dim)
 
     @property
@@ -113,7 +133,17 @@ class AE(Autoencoder):
         self.code_distribution.check()
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.encoder(x)
+        return self._passes(x)[0]
+
+    def _passes(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The encoder's last code and the decoder's drawings of the codes before it: the first code
+        is read from the face alone, each later one is the code before moved by what the corrector
+        reads from the face beside that code's drawing (learned, the same for every pass)."""
+        z, drawings = self.encoder(x), []
+        for _ in range(self.config.encoder_passes - 1):
+            drawings.append(self.decode(z))
+            z = z + self.corrector(torch.cat([x, drawings[-1].to(x.dtype)], 1))
+        return z, drawings
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.decoder(z)
@@ -149,8 +179,14 @@ class AE(Autoencoder):
         return best
 
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Mean squared error per image (over its pixels)."""
-        return F.mse_loss(self.reconstruct(x).float(), x, reduction="none").flatten(1).mean(dim=1)
+        """Mean squared error per image (over its pixels); with more than one encoder pass, the mean
+        of every pass's error, so each code is a face the next pass can read."""
+        z, drawings = self._passes(x)
+        return torch.stack([squared_error(d, x) for d in [*drawings, self.decode(z)]]).mean(0)
+
+    def test_loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The error of the reconstruction from the encoder's (last) code."""
+        return squared_error(self.reconstruct(x), x)
 
     def score(self, x: torch.Tensor, y: torch.Tensor | None = None, metric: str | None = None, k: int = 100):
         """Reconstruction error from the encoder's own code (no refinement: a refined code would
@@ -158,4 +194,4 @@ class AE(Autoencoder):
         recon = self.decode(self.encode(x)).float()
         if self.metric(metric) == "ssim":
             return 1 - ssim(recon, x.float())
-        return (recon - x.float()).square().flatten(1).mean(1)
+        return squared_error(recon, x)
