@@ -25,10 +25,10 @@ def mnist_folder() -> Path | None:
     return None
 
 
-def variant_parser(doc: str, out: str) -> argparse.ArgumentParser:
-    """The options of a benchmark that trains variants on real MNIST and keeps what it measured."""
+def variant_parser(doc: str, out: str, data: str = "real MNIST's four .gz files") -> argparse.ArgumentParser:
+    """The options of a benchmark that trains variants on real data and keeps what it measured."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, help="real MNIST's four .gz files (default: ../shared/data/mnist)")
+    parser.add_argument("--data-dir", type=Path, help=f"{data} (default: under ../shared/data)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variant", action="append", help="'NAME=OPTIONS' to train, repeatable (default: built-in)")
     parser.add_argument("--out", type=Path, default=Path(out), help="runs and kept figures")
