@@ -5,14 +5,12 @@ on the same seed (each `aecli train ae` with the given options) on the grey LFW 
     python benchmarks/faces_ae.py                     # the variants below, on ../shared/data/lfw
     python benchmarks/faces_ae.py --variant "4 passes=--encoder-passes 4 --epochs 30"
 
-Every figure is `aecli eval ae --checkpoint RUN --data-dir LFW --json`'s: the person split the
-run recorded, PCA fitted on the training faces and their mirror images. Trained variants are kept
-in OUT/NAME.json and reused while their options and seed are the same; run it alone on the machine.
+Every figure is what `aecli eval ae --checkpoint RUN --data-dir LFW` reports (the same
+`api.evaluate`): the person split the run recorded, PCA fitted on the training faces and their
+mirror images. Trained variants are kept in OUT/NAME.json and reused while their options and seed
+are the same; run it alone on the machine.
 """
 
-import json
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,13 +29,15 @@ VARIANTS = {  # name -> options of `aecli train ae`: the default, more epochs, p
 FIGURES = ("encoder_psnr_db", "encoder_ssim", "psnr_db", "ssim", "pca_psnr_db", "pca_ssim")
 
 
-def evaluated(run: Path, data_dir: Path) -> dict:
-    command = f"eval ae --checkpoint {shlex.quote(str(run))} --data-dir {shlex.quote(str(data_dir))} --json"
-    report = subprocess.run(
-        [sys.executable, "-m", "aecli", *shlex.split(command)], check=True, capture_output=True, text=True
-    )
-    metrics = json.loads(report.stdout)
-    return {key: round(metrics[key], 3) for key in FIGURES}
+def measure(name: str, options: str, data_dir: Path, seed: int, out: Path) -> dict:
+    def trained_and_evaluated(run: Path) -> dict:
+        seconds = train_variant("ae", options, data_dir, seed, run)
+        from aecli import api
+
+        metrics = api.evaluate(api.load("ae", run, device="cpu"), data_dir=data_dir)
+        return {"train_seconds": round(seconds, 1), **{key: round(metrics[key], 3) for key in FIGURES}}
+
+    return kept_variant(out, name, {"options": options, "seed": seed}, trained_and_evaluated)
 
 
 def main() -> None:
@@ -50,12 +50,7 @@ def main() -> None:
     variants = dict(v.split("=", 1) for v in args.variant) if args.variant else VARIANTS
     rows = []
     for name, options in variants.items():
-
-        def trained_and_evaluated(run: Path, options: str = options) -> dict:
-            seconds = train_variant("ae", options, data_dir, args.seed, run)
-            return {"train_seconds": round(seconds, 1), **evaluated(run, data_dir)}
-
-        result = kept_variant(args.out, name, {"options": options, "seed": args.seed}, trained_and_evaluated)
+        result = measure(name, options, data_dir, args.seed, args.out)
         codes, refined = result["encoder_psnr_db"] - result["pca_psnr_db"], result["psnr_db"] - result["pca_psnr_db"]
         # decibels to 0.01 and SSIM to 0.001: the goal is a difference of 1 dB
         figures = [f"{result[key]:.2f}" if key.endswith("db") else f"{result[key]:.3f}" for key in FIGURES]
